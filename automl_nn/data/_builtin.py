@@ -1,0 +1,121 @@
+"""Built-in data sets, all made on this machine: nothing is downloaded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+
+import numpy as np
+
+from automl_nn.data._arrays import make_task_data, stratified_split
+from automl_nn.data._task_data import TaskData
+from automl_nn.errors import DataError, one_of
+
+# The test split of the scikit-learn sets does not move with `seed`, so that every search
+# and every seed is judged on the same held-out samples.
+_TEST_SPLIT_SEED = 12345
+_TEST_FRACTION = 0.2
+
+RawSet = tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None, str]
+
+
+@lru_cache(maxsize=1)  # generating it takes seconds; the arrays are never mutated
+def _mnist1d() -> RawSet:
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    args = get_dataset_args()  # default args, seed 42: 4000 train / 1000 test, length 40
+    raw = make_dataset(args)
+    return (
+        raw["x"][:, None, :],
+        raw["y"],
+        raw["x_test"][:, None, :],
+        raw["y_test"],
+        "multiclass",
+    )
+
+
+def _digits() -> RawSet:
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    return bunch.images[:, None, :, :] / 16.0, bunch.target, None, None, "multiclass"
+
+
+def _breast_cancer() -> RawSet:
+    from sklearn.datasets import load_breast_cancer
+
+    bunch = load_breast_cancer()
+    return bunch.data, bunch.target, None, None, "binary"
+
+
+def _wine() -> RawSet:
+    from sklearn.datasets import load_wine
+
+    bunch = load_wine()
+    return bunch.data, bunch.target, None, None, "multiclass"
+
+
+def _diabetes() -> RawSet:
+    from sklearn.datasets import load_diabetes
+
+    bunch = load_diabetes()
+    return bunch.data, bunch.target, None, None, "regression"
+
+
+_BUILTIN: dict[str, Callable[[], RawSet]] = {
+    "mnist1d": _mnist1d,
+    "digits": _digits,
+    "breast_cancer": _breast_cancer,
+    "wine": _wine,
+    "diabetes": _diabetes,
+}
+
+
+def list_datasets() -> list[str]:
+    """Names of the built-in data sets.
+
+    Example:
+        >>> list_datasets()
+        ['breast_cancer', 'diabetes', 'digits', 'mnist1d', 'wine']
+    """
+    return sorted(_BUILTIN)
+
+
+def load_dataset(name: str, *, val_fraction: float = 0.2, seed: int = 0) -> TaskData:
+    """Load a built-in data set as train/val/test tensors.
+
+    ``mnist1d`` keeps its own 4000/1000 train/test split (shape ``(N, 1, 40)``); ``digits``
+    comes as 1x8x8 images scaled to [0, 1]; ``breast_cancer``, ``wine`` and ``diabetes`` are
+    tabular and standardized with training statistics. The test split of the scikit-learn
+    sets is fixed (20%, stratified); ``seed`` only moves the validation split, which is carved
+    from the training data (stratified for classes).
+
+    Example:
+        >>> data = load_dataset("digits")
+        >>> data.input_shape, data.num_classes
+        ((1, 8, 8), 10)
+    """
+    if name not in _BUILTIN:
+        raise DataError("dataset", name, one_of(_BUILTIN))
+    if not isinstance(val_fraction, (int, float)) or not 0.0 < val_fraction < 1.0:
+        raise DataError("val_fraction", val_fraction, "a fraction strictly between 0 and 1")
+    x, y, x_test, y_test, kind = _BUILTIN[name]()
+    if x_test is None or y_test is None:
+        strata = y if kind != "regression" else None
+        rest, test = stratified_split(len(y), _TEST_FRACTION, strata, _TEST_SPLIT_SEED)
+        x, y, x_test, y_test = x[rest], y[rest], x[test], y[test]
+    features = np.concatenate([x, x_test]).astype(np.float32)
+    targets = np.concatenate([y, y_test])
+    train, val = stratified_split(len(y), val_fraction, y if kind != "regression" else None, seed)
+    test = np.arange(len(y), len(targets))
+    num_classes = None if kind == "regression" else int(targets.max()) + 1
+    return make_task_data(
+        name=name,
+        kind=kind,
+        features=features,
+        targets=targets,
+        splits=(train, val, test),
+        num_classes=num_classes,
+        standardize_features=features.ndim == 2,
+        source={"builtin": True},
+    )

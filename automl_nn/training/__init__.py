@@ -1,0 +1,28 @@
+"""Training of one config on one TaskData: optimizers, schedules, losses, regularizers, metrics.
+
+This room knows nothing of Ray or MLflow: ``fit`` is a plain function, tested alone.
+"""
+
+from __future__ import annotations
+
+from automl_nn.training._config import check_config
+from automl_nn.training._cross_validate import CrossValidationResult, cross_validate
+from automl_nn.training._fit import FitResult, evaluate, fit, predict
+from automl_nn.training._losses import build_loss, num_outputs_for
+from automl_nn.training._optimizers import GradientRules, build_optimizer
+from automl_nn.training._schedules import LearningRateSchedule
+
+__all__ = [
+    "CrossValidationResult",
+    "FitResult",
+    "GradientRules",
+    "LearningRateSchedule",
+    "build_loss",
+    "build_optimizer",
+    "check_config",
+    "cross_validate",
+    "evaluate",
+    "fit",
+    "num_outputs_for",
+    "predict",
+]

@@ -1,0 +1,284 @@
+"""fit(): train one config on one TaskData, epoch by epoch, with every knob of the config."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from automl_nn.data import TaskData
+from automl_nn.training._augment import MixedBatch, augment
+from automl_nn.training._config import check_config, named_section
+from automl_nn.training._losses import LossFunction, build_loss, num_outputs_for
+from automl_nn.training._metrics import classification_metrics, regression_metrics
+from automl_nn.training._optimizers import GradientRules, build_optimizer
+from automl_nn.training._schedules import LearningRateSchedule
+
+# on_epoch(epoch, metrics) -> True to stop. metrics holds the epoch's numbers and "status".
+EpochCallback = Callable[[int, dict[str, Any]], "bool | None"]
+
+_EVAL_CHUNK = 4096
+
+
+@dataclass
+class FitResult:
+    """What one training run produced.
+
+    Attributes:
+        config: the validated config, defaults filled in.
+        history: one dict of metrics per epoch (``epoch`` counts from 1).
+        metrics: the validation metrics of the last epoch.
+        model: the trained model (in eval mode).
+        num_parameters: trainable parameters of the model.
+        status: ``completed``, ``early_stopping``, ``diverged`` or ``stopped`` (by on_epoch).
+        seconds: wall-clock time of the run.
+        test_metrics: ``test_accuracy``... filled only for a retrained final model.
+    """
+
+    config: dict[str, Any]
+    history: list[dict[str, float]]
+    metrics: dict[str, float]
+    model: torch.nn.Module
+    num_parameters: int
+    status: str
+    seconds: float
+    test_metrics: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def epochs(self) -> int:
+        return len(self.history)
+
+
+def fit(
+    config: dict[str, Any],
+    data: TaskData,
+    *,
+    seed: int = 0,
+    on_epoch: EpochCallback | None = None,
+) -> FitResult:
+    """Train the model a config describes on ``data``'s training split.
+
+    Every epoch ends with validation metrics: ``train_loss``, ``val_loss``, then
+    ``val_accuracy``, ``val_precision``, ``val_recall``, ``val_f1`` (macro) for classes or
+    ``val_mse``, ``val_mae``, ``val_r2`` for regression, and ``lr``, ``epoch_seconds``,
+    ``samples_per_second``. A loss that turns NaN or infinite ends the run with status
+    ``diverged``; it never raises. Same config and seed on the CPU give the same history
+    (timings aside).
+
+    Args:
+        config: the nested trial config (sections model, optimizer, schedule, loss,
+            regularization, training); missing keys take their defaults.
+        data: the task; its test split is never used here.
+        seed: seeds weight init, dropout, shuffling and augmentation.
+        on_epoch: called after every epoch with ``(epoch, metrics)``, where metrics also
+            holds ``status`` (``running``, or the run's final status on its last epoch);
+            return True to stop the run.
+
+    Raises:
+        ConfigError: a name, key or value of the config is not valid for this task.
+
+    Example:
+        >>> from automl_nn import load_dataset
+        >>> result = fit({"model": {"family": "mlp", "depth": 1},
+        ...               "training": {"epochs": 3}}, load_dataset("wine"))
+        >>> result.status, len(result.history)
+        ('completed', 3)
+    """
+    from automl_nn.models import build_model, count_parameters
+
+    started = time.perf_counter()
+    full = check_config(config, data)
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    regularization = full["regularization"]
+    model = build_model(
+        full["model"],
+        data,
+        num_outputs=num_outputs_for(full["loss"], data.kind, data.num_classes),
+        dropout=regularization["dropout"],
+        batch_norm=regularization["batch_norm"],
+    )
+    run = _TrainingRun(full, data, model, generator)
+    history, status = run.epochs(on_epoch)
+    model.eval()
+    return FitResult(
+        config=full,
+        history=history,
+        metrics={k: v for k, v in history[-1].items() if k.startswith("val_")},
+        model=model,
+        num_parameters=count_parameters(model),
+        status=status,
+        seconds=time.perf_counter() - started,
+    )
+
+
+class _TrainingRun:
+    """The state of one run: model, optimizer, schedule and the rules of each step."""
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        data: TaskData,
+        model: torch.nn.Module,
+        generator: torch.Generator,
+    ) -> None:
+        self.config = config
+        self.data = data
+        self.model = model
+        self.generator = generator
+        self.loss_fn = build_loss(config["loss"])
+        regularization = config["regularization"]
+        self.parameters = [p for p in model.parameters() if p.requires_grad]
+        self.optimizer = build_optimizer(
+            config["optimizer"], self.parameters, weight_decay=regularization["weight_decay"]
+        )
+        self.rules = GradientRules(regularization, optimizer_name=config["optimizer"]["name"])
+        self.rules_active = bool(
+            self.rules.l1 or self.rules.l2 or self.rules.decoupled_decay or self.rules.grad_clip
+        )
+        self.augmentation = regularization["augmentation"]
+        self.batch_starts = _batch_starts(
+            len(data.y_train), config["training"]["batch_size"], regularization["batch_norm"]
+        )
+        self.epoch_count = int(config["training"]["epochs"])
+        self.schedule = LearningRateSchedule(
+            config["schedule"],
+            lr=config["optimizer"]["lr"],
+            epochs=self.epoch_count,
+            steps_per_epoch=len(self.batch_starts),
+        )
+        self.patience = regularization["early_stopping"]
+
+    def epochs(self, on_epoch: EpochCallback | None) -> tuple[list[dict[str, float]], str]:
+        history: list[dict[str, float]] = []
+        best_val_loss, epochs_without_gain = math.inf, 0
+        for epoch in range(self.epoch_count):
+            row = self._one_epoch(epoch)
+            history.append(row)
+            self.schedule.end_epoch(row["val_loss"])
+            if row["val_loss"] < best_val_loss:
+                best_val_loss, epochs_without_gain = row["val_loss"], 0
+            else:
+                epochs_without_gain += 1
+            status = self._status(row, epoch, epochs_without_gain)
+            stop_asked = bool(on_epoch and on_epoch(epoch + 1, {**row, "status": status}))
+            if status != "running":
+                return history, status
+            if stop_asked:
+                return history, "stopped"
+        raise AssertionError("the last epoch always ends the run")
+
+    def _status(self, row: dict[str, float], epoch: int, epochs_without_gain: int) -> str:
+        if not (math.isfinite(row["train_loss"]) and math.isfinite(row["val_loss"])):
+            return "diverged"
+        if self.patience is not None and epochs_without_gain >= self.patience:
+            return "early_stopping"
+        return "completed" if epoch + 1 == self.epoch_count else "running"
+
+    def _one_epoch(self, epoch: int) -> dict[str, float]:
+        started = time.perf_counter()
+        train_loss, samples, lr = self._train_one_epoch(epoch)
+        train_seconds = time.perf_counter() - started
+        validation = evaluate_outputs(self.model, self.data, "val", self.loss_fn)
+        return {
+            "epoch": epoch + 1,
+            "train_loss": train_loss,
+            **{f"val_{name}": value for name, value in validation.items()},
+            "lr": lr,
+            "epoch_seconds": time.perf_counter() - started,
+            "samples_per_second": samples / max(train_seconds, 1e-9),
+        }
+
+    def _train_one_epoch(self, epoch: int) -> tuple[float, int, float]:
+        self.model.train()
+        x_all, y_all = self.data.x_train, self.data.y_train
+        order = torch.randperm(len(y_all), generator=self.generator)
+        total_loss = torch.zeros(())
+        samples = 0
+        lr = self.schedule.lr_at(epoch, 0)
+        for step, (start, stop) in enumerate(self.batch_starts):
+            lr = self.schedule.lr_at(epoch, step)
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
+            index = order[start:stop]
+            x, y = augment(x_all[index], y_all[index], self.augmentation, self.generator)
+            outputs = self.model(x)
+            loss = (
+                y.loss(self.loss_fn, outputs)
+                if isinstance(y, MixedBatch)
+                else self.loss_fn(outputs, y)
+            )
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if self.rules_active:
+                self.rules.apply(self.parameters, lr=lr)
+            self.optimizer.step()
+            total_loss += loss.detach() * (stop - start)
+            samples += stop - start
+        return float(total_loss) / max(samples, 1), samples, lr
+
+
+def _batch_starts(count: int, batch_size: int | str, batch_norm: bool) -> list[tuple[int, int]]:
+    """(start, stop) of each batch; with batch norm a last batch of one sample is dropped."""
+    size = count if batch_size == "full" else min(int(batch_size), count)
+    bounds = [(start, min(start + size, count)) for start in range(0, count, size)]
+    if batch_norm and len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
+        bounds.pop()
+    return bounds
+
+
+def predict(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Outputs of the model in eval mode, in chunks, without gradients."""
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        outputs = torch.cat([model(x[i : i + _EVAL_CHUNK]) for i in range(0, len(x), _EVAL_CHUNK)])
+    model.train(was_training)
+    return outputs
+
+
+def evaluate_outputs(
+    model: torch.nn.Module, data: TaskData, split: str, loss_fn: LossFunction | None
+) -> dict[str, float]:
+    """Plain-named metrics of one split (``loss`` too when a loss function is given)."""
+    x, y = data.split(split)
+    outputs = predict(model, x)
+    metrics: dict[str, float] = {}
+    if loss_fn is not None:
+        with torch.no_grad():
+            metrics["loss"] = float(loss_fn(outputs, y))
+    if data.is_classification:
+        if not torch.isfinite(outputs).all():
+            nan = float("nan")
+            return {**metrics, "accuracy": nan, "precision": nan, "recall": nan, "f1": nan}
+        metrics.update(classification_metrics(outputs, y, int(data.num_classes or 2)))
+    else:
+        metrics.update(regression_metrics(outputs, y, target_std=data.target_std))
+    return metrics
+
+
+def evaluate(
+    model: torch.nn.Module,
+    data: TaskData,
+    split: str = "test",
+    *,
+    loss: dict[str, Any] | None = None,
+) -> dict[str, float]:
+    """Metrics of a trained model on one split, under plain names.
+
+    ``accuracy``, ``precision``, ``recall``, ``f1`` (macro) for classes; ``mse``, ``mae``
+    (original units) and ``r2`` for regression; ``loss`` when a loss section is given.
+
+    Example:
+        >>> from automl_nn import load_dataset
+        >>> data = load_dataset("wine")
+        >>> result = fit({"training": {"epochs": 2}}, data)
+        >>> sorted(evaluate(result.model, data, "val"))
+        ['accuracy', 'f1', 'precision', 'recall']
+    """
+    loss_fn = build_loss(named_section("loss", loss, "cross_entropy")) if loss else None
+    return evaluate_outputs(model, data, split, loss_fn)
