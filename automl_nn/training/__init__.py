@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from automl_nn.training._config import check_config
 from automl_nn.training._cross_validate import CrossValidationResult, cross_validate
-from automl_nn.training._fit import FitResult, evaluate, fit, predict
+from automl_nn.training._fit import FitResult, TrainingRun, evaluate, fit, predict
 from automl_nn.training._losses import build_loss, num_outputs_for
 from automl_nn.training._optimizers import GradientRules, build_optimizer
 from automl_nn.training._schedules import LearningRateSchedule
@@ -17,6 +17,7 @@ __all__ = [
     "FitResult",
     "GradientRules",
     "LearningRateSchedule",
+    "TrainingRun",
     "build_loss",
     "build_optimizer",
     "check_config",

@@ -88,89 +88,123 @@ def fit(
         >>> result.status, len(result.history)
         ('completed', 3)
     """
-    from automl_nn.models import build_model, count_parameters
-
-    started = time.perf_counter()
-    full = check_config(config, data)
-    torch.manual_seed(seed)
-    generator = torch.Generator().manual_seed(seed)
-    regularization = full["regularization"]
-    model = build_model(
-        full["model"],
-        data,
-        num_outputs=num_outputs_for(full["loss"], data.kind, data.num_classes),
-        dropout=regularization["dropout"],
-        batch_norm=regularization["batch_norm"],
-    )
-    run = _TrainingRun(full, data, model, generator)
-    history, status = run.epochs(on_epoch)
-    model.eval()
-    return FitResult(
-        config=full,
-        history=history,
-        metrics={k: v for k, v in history[-1].items() if k.startswith("val_")},
-        model=model,
-        num_parameters=count_parameters(model),
-        status=status,
-        seconds=time.perf_counter() - started,
-    )
+    run = TrainingRun(config, data, seed=seed)
+    return run.result(run.run(on_epoch))
 
 
-class _TrainingRun:
-    """The state of one run: model, optimizer, schedule and the rules of each step."""
+class TrainingRun:
+    """One training run, epoch by epoch, whose whole state can be saved and restored.
 
-    def __init__(
-        self,
-        config: dict[str, Any],
-        data: TaskData,
-        model: torch.nn.Module,
-        generator: torch.Generator,
-    ) -> None:
-        self.config = config
+    :func:`fit` is ``TrainingRun(config, data, seed=seed)`` run to its end. Ray Tune's
+    trainable uses the class directly: it checkpoints :meth:`state_dict` after every epoch
+    and, when a trial is restored (a lost node, a resumed search, PBT), continues from
+    :meth:`load_state_dict` at the next epoch.
+
+    Example:
+        >>> from automl_nn import load_dataset
+        >>> run = TrainingRun({"training": {"epochs": 2}}, load_dataset("wine"))
+        >>> run.run(), len(run.history)
+        ('completed', 2)
+    """
+
+    def __init__(self, config: dict[str, Any], data: TaskData, *, seed: int = 0) -> None:
+        from automl_nn.models import build_model
+
+        self.started = time.perf_counter()
+        self.config = check_config(config, data)
+        torch.manual_seed(seed)
+        self.generator = torch.Generator().manual_seed(seed)
+        regularization = self.config["regularization"]
         self.data = data
-        self.model = model
-        self.generator = generator
-        self.loss_fn = build_loss(config["loss"])
-        regularization = config["regularization"]
-        self.parameters = [p for p in model.parameters() if p.requires_grad]
-        self.optimizer = build_optimizer(
-            config["optimizer"], self.parameters, weight_decay=regularization["weight_decay"]
+        self.model = build_model(
+            self.config["model"],
+            data,
+            num_outputs=num_outputs_for(self.config["loss"], data.kind, data.num_classes),
+            dropout=regularization["dropout"],
+            batch_norm=regularization["batch_norm"],
         )
-        self.rules = GradientRules(regularization, optimizer_name=config["optimizer"]["name"])
+        self.loss_fn = build_loss(self.config["loss"])
+        self.parameters = [p for p in self.model.parameters() if p.requires_grad]
+        self.optimizer = build_optimizer(
+            self.config["optimizer"], self.parameters, weight_decay=regularization["weight_decay"]
+        )
+        self.rules = GradientRules(regularization, optimizer_name=self.config["optimizer"]["name"])
         self.rules_active = bool(
             self.rules.l1 or self.rules.l2 or self.rules.decoupled_decay or self.rules.grad_clip
         )
         self.augmentation = regularization["augmentation"]
         self.batch_starts = _batch_starts(
-            len(data.y_train), config["training"]["batch_size"], regularization["batch_norm"]
+            len(data.y_train), self.config["training"]["batch_size"], regularization["batch_norm"]
         )
-        self.epoch_count = int(config["training"]["epochs"])
+        self.epoch_count = int(self.config["training"]["epochs"])
         self.schedule = LearningRateSchedule(
-            config["schedule"],
-            lr=config["optimizer"]["lr"],
+            self.config["schedule"],
+            lr=self.config["optimizer"]["lr"],
             epochs=self.epoch_count,
             steps_per_epoch=len(self.batch_starts),
         )
         self.patience = regularization["early_stopping"]
+        self.history: list[dict[str, float]] = []
+        self.best_val_loss = math.inf
+        self.epochs_without_gain = 0
 
-    def epochs(self, on_epoch: EpochCallback | None) -> tuple[list[dict[str, float]], str]:
-        history: list[dict[str, float]] = []
-        best_val_loss, epochs_without_gain = math.inf, 0
-        for epoch in range(self.epoch_count):
+    def run(self, on_epoch: EpochCallback | None = None) -> str:
+        """Train the remaining epochs; return the final status."""
+        for epoch in range(len(self.history), self.epoch_count):
             row = self._one_epoch(epoch)
-            history.append(row)
+            self.history.append(row)
             self.schedule.end_epoch(row["val_loss"])
-            if row["val_loss"] < best_val_loss:
-                best_val_loss, epochs_without_gain = row["val_loss"], 0
+            if row["val_loss"] < self.best_val_loss:
+                self.best_val_loss, self.epochs_without_gain = row["val_loss"], 0
             else:
-                epochs_without_gain += 1
-            status = self._status(row, epoch, epochs_without_gain)
+                self.epochs_without_gain += 1
+            status = self._status(row, epoch, self.epochs_without_gain)
             stop_asked = bool(on_epoch and on_epoch(epoch + 1, {**row, "status": status}))
             if status != "running":
-                return history, status
+                return status
             if stop_asked:
-                return history, "stopped"
-        raise AssertionError("the last epoch always ends the run")
+                return "stopped"
+        return "completed"
+
+    def result(self, status: str) -> FitResult:
+        """The FitResult of the epochs run so far."""
+        from automl_nn.models import count_parameters
+
+        self.model.eval()
+        last = self.history[-1] if self.history else {}
+        return FitResult(
+            config=self.config,
+            history=self.history,
+            metrics={k: v for k, v in last.items() if k.startswith("val_")},
+            model=self.model,
+            num_parameters=count_parameters(self.model),
+            status=status,
+            seconds=time.perf_counter() - self.started,
+        )
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue the run exactly (loadable with weights_only=True)."""
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "schedule": self.schedule.state_dict(),
+            "history": self.history,
+            "best_val_loss": self.best_val_loss,
+            "epochs_without_gain": self.epochs_without_gain,
+            "generator": self.generator.get_state(),
+            "torch_rng": torch.get_rng_state(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from a :meth:`state_dict`; the next epoch run is ``len(history) + 1``."""
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.schedule.load_state_dict(state["schedule"])
+        self.history = list(state["history"])
+        self.best_val_loss = float(state["best_val_loss"])
+        self.epochs_without_gain = int(state["epochs_without_gain"])
+        self.generator.set_state(state["generator"])
+        torch.set_rng_state(state["torch_rng"])
 
     def _status(self, row: dict[str, float], epoch: int, epochs_without_gain: int) -> str:
         if not (math.isfinite(row["train_loss"]) and math.isfinite(row["val_loss"])):

@@ -59,6 +59,19 @@ class LearningRateSchedule:
             self._plateau_scale *= self.config["factor"]
             self._epochs_without_gain = 0
 
+    def state_dict(self) -> dict[str, float]:
+        """The plateau bookkeeping (every other schedule is a pure function of the step)."""
+        return {
+            "plateau_scale": self._plateau_scale,
+            "best_loss": self._best_loss,
+            "epochs_without_gain": self._epochs_without_gain,
+        }
+
+    def load_state_dict(self, state: dict[str, float]) -> None:
+        self._plateau_scale = float(state["plateau_scale"])
+        self._best_loss = float(state["best_loss"])
+        self._epochs_without_gain = int(state["epochs_without_gain"])
+
     def _main_lr(self, step: int) -> float:
         name = self.config["name"]
         epoch = step // self.steps_per_epoch

@@ -134,3 +134,23 @@ def test_cross_validate_never_touches_the_test_split(wine, monkeypatch) -> None:
     monkeypatch.setattr(module, "fit", recording_fit)
     cross_validate(mlp_config(training={"batch_size": 16, "epochs": 1}), wine, k=2)
     assert seen_sizes == [len(wine.y_train) + len(wine.y_val)] * 2
+
+
+def test_a_run_restored_from_its_state_continues_exactly(wine, tmp_path) -> None:
+    from automl_nn.training import TrainingRun
+
+    config = mlp_config(
+        schedule={"name": "plateau", "patience": 0},
+        regularization={"dropout": 0.2, "augmentation": {"name": "noise"}},
+        training={"batch_size": 16, "epochs": 4},
+    )
+    whole = TrainingRun(config, wine, seed=1)
+    whole.run()
+    first_half = TrainingRun(config, wine, seed=1)
+    first_half.run(on_epoch=lambda epoch, metrics: epoch == 2)
+    path = tmp_path / "state.pt"
+    torch.save(first_half.state_dict(), path)
+    resumed = TrainingRun(config, wine, seed=99)
+    resumed.load_state_dict(torch.load(path, weights_only=True))
+    assert resumed.run() == "completed"
+    assert without_timings(resumed.history) == without_timings(whole.history)
