@@ -1,0 +1,166 @@
+"""Running a validated SearchPlan: Ray Tune for the trials, the tracker for MLflow."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+from automl_nn import __version__
+from automl_nn.api import SearchPlan, write_search_file
+from automl_nn.errors import SearchError
+from automl_nn.results import SearchResult
+from automl_nn.space import flatten_config
+from automl_nn.tracking import MlflowTracker, Tracker, TrackingCallback
+
+
+def run_search(plan: SearchPlan) -> SearchResult:
+    """Open the parent run, run the trials on Ray Tune, then summarize and log the outcome."""
+    from ray import tune
+
+    tracker = MlflowTracker(plan.tracking_uri, plan.experiment)
+    _open_parent_run(tracker, plan)
+    write_search_file(plan, tracker.parent_run_id)
+    tracking = TrackingCallback(tracker, flatten=flatten_config)
+    try:
+        _ensure_ray(plan.ray_address)
+        if plan.verbose:
+            print(f"automl_nn: search folder {plan.folder}", flush=True)
+            print(f"automl_nn: MLflow parent run {tracker.parent_run_id} at {plan.tracking_uri}")
+        tuner = tune.Tuner(
+            _trainable(plan),
+            param_space=_param_space(plan),
+            tune_config=_tune_config(plan),
+            run_config=_run_config(plan, tracking),
+        )
+        grid = tuner.fit()
+        result = SearchResult.from_tune(plan=plan, grid=grid, tracking=tracking, tracker=tracker)
+    except BaseException:
+        tracker.close_search("KILLED" if _interrupted() else "FAILED")
+        raise
+    if result.best_trial_id is None:
+        tracker.set_search_tags({"automl_nn.outcome": "every trial failed"})
+        tracker.close_search("FAILED")
+        raise SearchError(
+            f"every trial of the search failed; see the leaderboard reasons in MLflow run "
+            f"{tracker.parent_run_id} and the search folder {plan.folder}"
+        )
+    result.log_summary()
+    tracker.close_search("FINISHED")
+    return result
+
+
+def _interrupted() -> bool:
+    import sys
+
+    return isinstance(sys.exc_info()[1], KeyboardInterrupt)
+
+
+def _open_parent_run(tracker: Tracker, plan: SearchPlan) -> None:
+    tracker.open_search(
+        plan.settings(),
+        tags={
+            "mlflow.runName": plan.search_name,
+            "automl_nn.searcher": plan.searcher,
+            "automl_nn.scheduler": plan.scheduler,
+            "automl_nn.dataset": plan.data.name,
+            "automl_nn.version": __version__,
+        },
+        text_artifacts={
+            "space.yaml": plan.space.to_yaml(),
+            "data.json": json.dumps(plan.data.describe(), indent=2),
+        },
+    )
+
+
+def _ensure_ray(address: str | None) -> None:
+    import logging
+
+    import ray
+
+    if ray.is_initialized():
+        return
+    ray.init(
+        address=address,
+        include_dashboard=False,
+        logging_level=logging.WARNING,
+        log_to_driver=False,
+    )
+
+
+def _trainable(plan: SearchPlan) -> Any:
+    from ray import tune
+
+    from automl_nn.trainable import train_trial
+
+    with_data = tune.with_parameters(
+        train_trial,
+        data=plan.data,
+        max_epochs=plan.max_epochs,
+        seed=plan.seed,
+        torch_threads=max(1, int(plan.resources["cpu"])),
+    )
+    return tune.with_resources(with_data, dict(plan.resources))
+
+
+def _param_space(plan: SearchPlan) -> dict[str, Any]:
+    """Empty for searchers (they propose whole configs); random sections for PBT."""
+    if plan.scheduler != "pbt":
+        return {}
+    from ray import tune
+
+    rng = random.Random(plan.seed)
+    # Sections are independent in every space, so drawing each from its own full sample
+    # keeps the joint distribution of the space.
+    return {
+        section: tune.sample_from(lambda spec, section=section: plan.space.sample(rng)[section])
+        for section in plan.space.to_dict()
+    }
+
+
+def _tune_config(plan: SearchPlan) -> Any:
+    from ray import tune
+
+    from automl_nn.schedulers import make_scheduler
+    from automl_nn.searchers import SearcherSettings, make_searcher
+
+    search_alg = None
+    if plan.scheduler != "pbt":
+        settings = SearcherSettings(
+            plan.space, plan.metric, plan.mode, plan.seed, plan.num_trials, plan.searcher_options
+        )
+        search_alg = make_searcher(plan.searcher, settings)
+    return tune.TuneConfig(
+        metric=plan.metric,
+        mode=plan.mode,
+        search_alg=search_alg,
+        scheduler=make_scheduler(plan.scheduler, max_epochs=plan.max_epochs),
+        num_samples=plan.num_trials,
+        max_concurrent_trials=plan.max_concurrent,
+        time_budget_s=plan.time_budget_s,
+        reuse_actors=True,
+    )
+
+
+def _run_config(plan: SearchPlan, tracking: TrackingCallback) -> Any:
+    from ray import tune
+
+    from automl_nn.progress import ProgressCallback
+
+    callbacks: list[Any] = [tracking]
+    if plan.verbose:
+        callbacks.append(
+            ProgressCallback(
+                metric=plan.metric,
+                mode=plan.mode,
+                num_trials=plan.num_trials,
+                time_budget_s=plan.time_budget_s,
+            )
+        )
+    return tune.RunConfig(
+        name=plan.search_name,
+        storage_path=str(plan.storage_path),
+        callbacks=callbacks,
+        checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
+        verbose=0,
+    )

@@ -1,0 +1,384 @@
+"""search(): validate everything, run the trials on Ray Tune, track them in MLflow.
+
+The only room that ties the others together (with the trainable it hands to Ray).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from automl_nn import __version__
+from automl_nn.data import TaskData, load_dataset
+from automl_nn.errors import ConfigError, SpaceError, one_of
+from automl_nn.results import SearchResult
+from automl_nn.space import Space, load_space
+
+DEFAULT_SEARCHER = "optuna"
+DEFAULT_SCHEDULER = "asha"
+DEFAULT_NUM_TRIALS = 20
+DEFAULT_MAX_EPOCHS = 20
+SEARCH_FILE = "automl_nn_search.json"
+
+_MINIMIZED = ("loss", "mse", "mae", "epoch_seconds")
+_CLASSIFICATION_METRICS = ("val_accuracy", "val_precision", "val_recall", "val_f1")
+_REGRESSION_METRICS = ("val_mse", "val_mae", "val_r2")
+_COMMON_METRICS = ("train_loss", "val_loss", "lr", "epoch_seconds", "samples_per_second")
+
+
+def reported_metrics(kind: str) -> tuple[str, ...]:
+    """The metric names every trial reports each epoch for a task kind."""
+    task_metrics = _REGRESSION_METRICS if kind == "regression" else _CLASSIFICATION_METRICS
+    return (*_COMMON_METRICS, *task_metrics)
+
+
+def default_mode(metric: str) -> str:
+    """``min`` for losses and errors, ``max`` for everything else."""
+    return "min" if metric.endswith(_MINIMIZED) else "max"
+
+
+@dataclass
+class SearchPlan:
+    """Everything a search needs, validated; building it starts nothing and writes nothing."""
+
+    data: TaskData
+    space: Space
+    searcher: str
+    scheduler: str
+    num_trials: int
+    time_budget_s: float | None
+    max_epochs: int
+    metric: str
+    mode: str
+    seed: int
+    max_concurrent: int | None
+    resources: dict[str, float]
+    tracking_uri: str | None
+    experiment: str
+    ray_address: str | None
+    storage_path: Path
+    search_name: str
+    registered_model_name: str | None
+    searcher_options: dict[str, Any] = field(default_factory=dict)
+    verbose: bool = True
+
+    @property
+    def folder(self) -> Path:
+        return self.storage_path / self.search_name
+
+    def settings(self) -> dict[str, Any]:
+        """The search settings, as logged on the MLflow parent run."""
+        return {
+            "dataset": self.data.name,
+            "searcher": self.searcher,
+            "scheduler": self.scheduler,
+            "num_trials": self.num_trials,
+            "time_budget_s": self.time_budget_s,
+            "max_epochs": self.max_epochs,
+            "metric": self.metric,
+            "mode": self.mode,
+            "seed": self.seed,
+            "max_concurrent": self.max_concurrent,
+            "resources_per_trial": json.dumps(self.resources),
+            "space": self.space.source or "python",
+            "searcher_options": json.dumps(self.searcher_options, sort_keys=True),
+            "storage_path": str(self.storage_path),
+            "search_name": self.search_name,
+        }
+
+
+def search(
+    data: TaskData | str,
+    space: Space | dict[str, Any] | str = "default",
+    *,
+    searcher: str = DEFAULT_SEARCHER,
+    scheduler: str = DEFAULT_SCHEDULER,
+    num_trials: int = DEFAULT_NUM_TRIALS,
+    time_budget_s: float | None = None,
+    max_epochs: int = DEFAULT_MAX_EPOCHS,
+    metric: str | None = None,
+    mode: str | None = None,
+    seed: int = 0,
+    max_concurrent: int | None = None,
+    resources_per_trial: dict[str, float] | None = None,
+    tracking_uri: str | None = None,
+    experiment: str = "automl_nn",
+    ray_address: str | None = None,
+    storage_path: str | Path | None = None,
+    registered_model_name: str | None = None,
+    searcher_options: dict[str, Any] | None = None,
+    verbose: bool = True,
+) -> SearchResult:
+    """Search architectures and training recipes together; return the trials and the best.
+
+    Everything is validated first (data, space, names, budgets, the tracking store, the
+    storage folder): bad input raises an :class:`~automl_nn.errors.AutomlNNError` before
+    Ray starts and before anything is written to MLflow. Then one MLflow parent run is
+    opened, Ray Tune runs the trials (one child run each, written by the driver), and the
+    best trial is tagged, its model logged (and registered when ``registered_model_name`` is
+    given), with a leaderboard CSV and a learning-curves PNG on the parent run.
+
+    Args:
+        data: a TaskData, or the name of a built-in data set (``automl_nn.list_datasets()``).
+        space: a search-space name (``automl_nn.list_spaces()``), a YAML path, a dict tree
+            or a :class:`~automl_nn.space.Space`.
+        searcher: ``optuna`` (TPE), ``random``, ``grid``, ``nevergrad``, ...
+            (``automl_nn.searchers.list_searchers()``).
+        scheduler: ``asha``, ``hyperband``, ``median``, ``pbt`` or ``fifo``.
+        num_trials: the trial budget.
+        time_budget_s: a wall-clock budget; the search stops cleanly at the first budget
+            that runs out and still returns a result.
+        max_epochs: epochs of a trial that no scheduler stops.
+        metric: what to optimize; ``val_accuracy`` for classes, ``val_loss`` for regression.
+        mode: ``max`` or ``min``; inferred from the metric.
+        seed: seeds the searcher and every trial's training.
+        max_concurrent: trials running at once (default: as many as the resources allow).
+        resources_per_trial: ``{"cpu": 1, "gpu": 0}`` by default; fractional GPUs allowed.
+        tracking_uri: MLflow tracking URI; None is MLflow's local default.
+        experiment: MLflow experiment name (also names the search folder).
+        ray_address: None starts a local Ray; ``auto``, ``ray://host:10001`` or
+            ``host:port`` joins a cluster.
+        storage_path: folder (or ``s3://`` URI) holding one folder per search.
+        registered_model_name: register the best model in MLflow's registry under this name.
+        searcher_options: searcher settings, e.g. ``{"optimizer": "TwoPointsDE"}`` for
+            nevergrad or ``{"sampler": "random"}`` for optuna.
+        verbose: print the search folder and live progress.
+
+    Example:
+        >>> result = search("wine", "quick", num_trials=4, max_epochs=5)  # doctest: +SKIP
+        >>> result.leaderboard[["trial_id", "status", "val_accuracy"]].head()
+    """
+    plan = plan_search(
+        data,
+        space,
+        searcher=searcher,
+        scheduler=scheduler,
+        num_trials=num_trials,
+        time_budget_s=time_budget_s,
+        max_epochs=max_epochs,
+        metric=metric,
+        mode=mode,
+        seed=seed,
+        max_concurrent=max_concurrent,
+        resources_per_trial=resources_per_trial,
+        tracking_uri=tracking_uri,
+        experiment=experiment,
+        ray_address=ray_address,
+        storage_path=storage_path,
+        registered_model_name=registered_model_name,
+        searcher_options=searcher_options,
+        verbose=verbose,
+    )
+    from automl_nn._runner import run_search
+
+    return run_search(plan)
+
+
+def plan_search(
+    data: TaskData | str,
+    space: Space | dict[str, Any] | str,
+    *,
+    searcher: str,
+    scheduler: str,
+    num_trials: int,
+    time_budget_s: float | None,
+    max_epochs: int,
+    metric: str | None,
+    mode: str | None,
+    seed: int,
+    max_concurrent: int | None,
+    resources_per_trial: dict[str, float] | None,
+    tracking_uri: str | None,
+    experiment: str,
+    ray_address: str | None,
+    storage_path: str | Path | None,
+    registered_model_name: str | None,
+    searcher_options: dict[str, Any] | None,
+    verbose: bool = True,
+) -> SearchPlan:
+    """Validate every input of :func:`search` and return the plan; starts and writes nothing."""
+    from automl_nn.schedulers import list_schedulers
+    from automl_nn.searchers import SearcherSettings, check_searcher
+
+    task_data = load_dataset(data) if isinstance(data, str) else data
+    if not isinstance(task_data, TaskData):
+        raise ConfigError("data", type(data).__name__, "a TaskData or a built-in data set name")
+    _positive_int("num_trials", num_trials)
+    _positive_int("max_epochs", max_epochs)
+    _integer("seed", seed)
+    if max_concurrent is not None:
+        _positive_int("max_concurrent", max_concurrent)
+    if time_budget_s is not None and not _positive_number(time_budget_s):
+        raise ConfigError("time_budget_s", time_budget_s, "a number of seconds > 0, or None")
+    chosen_metric = metric or ("val_loss" if task_data.kind == "regression" else "val_accuracy")
+    valid_metrics = reported_metrics(task_data.kind)
+    if chosen_metric not in valid_metrics:
+        raise ConfigError(
+            "metric", chosen_metric, f"a metric the trials report: {one_of(valid_metrics)}"
+        )
+    chosen_mode = mode or default_mode(chosen_metric)
+    if chosen_mode not in ("min", "max"):
+        raise ConfigError("mode", chosen_mode, "one of max, min")
+    if scheduler not in list_schedulers():
+        raise ConfigError("scheduler", scheduler, one_of(list_schedulers()))
+    if scheduler == "pbt" and searcher != "random":
+        raise ConfigError(
+            "scheduler", "pbt", f"a scheduler other than pbt with searcher {searcher!r}: Ray Tune's "
+            "PBT explores by itself and runs with searcher='random' only",
+        )  # fmt: skip
+    specialized = _specialized_space(space, task_data, max_epochs)
+    options = dict(searcher_options or {})
+    check_searcher(
+        searcher,
+        SearcherSettings(specialized, chosen_metric, chosen_mode, seed, num_trials, options),
+    )
+    resources = _resources(resources_per_trial)
+    resolved_uri = _checked_tracking_uri(tracking_uri)
+    _check_experiment_name(experiment)
+    storage = _writable_storage(storage_path)
+    if registered_model_name is not None and not str(registered_model_name).strip():
+        raise ConfigError("registered_model_name", registered_model_name, "a non-empty name")
+    return SearchPlan(
+        data=task_data,
+        space=specialized,
+        searcher=searcher,
+        scheduler=scheduler,
+        num_trials=num_trials,
+        time_budget_s=None if time_budget_s is None else float(time_budget_s),
+        max_epochs=max_epochs,
+        metric=chosen_metric,
+        mode=chosen_mode,
+        seed=seed,
+        max_concurrent=max_concurrent,
+        resources=resources,
+        tracking_uri=resolved_uri,
+        experiment=experiment,
+        ray_address=ray_address,
+        storage_path=storage,
+        search_name=_search_name(experiment),
+        registered_model_name=registered_model_name,
+        searcher_options=options,
+        verbose=verbose,
+    )
+
+
+def _integer(field_name: str, value: Any) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ConfigError(field_name, value, "an integer")
+
+
+def _positive_int(field_name: str, value: Any) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigError(field_name, value, "an integer >= 1")
+
+
+def _positive_number(value: Any) -> bool:
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return is_number and math.isfinite(value) and value > 0
+
+
+def _specialized_space(
+    space: Space | dict[str, Any] | str, data: TaskData, max_epochs: int
+) -> Space:
+    """Load, specialize for the data, and check that every option builds for this task."""
+    from automl_nn.training import check_config
+    from automl_nn.trainable import trial_config
+
+    if isinstance(space, Space):
+        loaded = space
+    elif isinstance(space, dict):
+        loaded = Space.from_dict(space)
+    elif isinstance(space, (str, Path)):
+        loaded = load_space(space)
+    else:
+        raise ConfigError(
+            "space", type(space).__name__, "a space name, a YAML path, a dict or a Space"
+        )
+    specialized = loaded.specialize(task=data.kind, input_kind=data.input_kind)
+    where = str(loaded.source or "space")
+    for config in specialized.covering_configs():
+        try:
+            check_config(trial_config(config, max_epochs), data)
+        except ConfigError as error:
+            raise SpaceError(
+                error.field,
+                error.value,
+                f"{error.expected} (for data set {data.name!r}, a {data.kind} task with inputs "
+                f"of shape {data.input_shape})",
+                where=where,
+            ) from None
+    return specialized
+
+
+def _resources(resources: dict[str, float] | None) -> dict[str, float]:
+    chosen = {"cpu": 1.0, "gpu": 0.0, **(resources or {})}
+    for key, value in chosen.items():
+        if key not in ("cpu", "gpu"):
+            raise ConfigError(f"resources_per_trial.{key}", key, "one of cpu, gpu")
+        is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not is_number or value < 0 or (key == "cpu" and value <= 0):
+            raise ConfigError(f"resources_per_trial.{key}", value, "a number > 0 (gpu: >= 0)")
+    return {key: float(value) for key, value in chosen.items()}
+
+
+def _checked_tracking_uri(tracking_uri: str | None) -> str:
+    from automl_nn.tracking import check_tracking_uri, resolve_tracking_uri
+
+    resolved = resolve_tracking_uri(tracking_uri)
+    check_tracking_uri(resolved)
+    return resolved
+
+
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def _check_experiment_name(experiment: str) -> None:
+    if not isinstance(experiment, str) or not experiment.strip():
+        raise ConfigError("experiment", experiment, "a non-empty name")
+
+
+def _search_name(experiment: str) -> str:
+    """A folder name that can never leave the storage folder (no separators, no '..')."""
+    stem = _SAFE_NAME.sub("_", experiment).strip("._") or "search"
+    return f"{stem}_{dt.datetime.now().strftime('%Y%m%d-%H%M%S-%f')}"
+
+
+def _writable_storage(storage_path: str | Path | None) -> Path:
+    folder = Path(storage_path or Path.cwd() / "automl_nn_runs").expanduser().resolve()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".automl_nn_write_probe"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as error:
+        raise ConfigError(
+            "storage_path", str(folder), f"a writable folder ({error.strerror})"
+        ) from None
+    return folder
+
+
+def write_search_file(plan: SearchPlan, parent_run_id: str | None) -> Path:
+    """What a later resume needs, next to Ray's own experiment state."""
+    plan.folder.mkdir(parents=True, exist_ok=True)
+    path = plan.folder / SEARCH_FILE
+    record = {
+        **plan.settings(),
+        "automl_nn_version": __version__,
+        "tracking_uri": plan.tracking_uri,
+        "experiment": plan.experiment,
+        "mlflow_parent_run_id": parent_run_id,
+        "data": plan.data.describe(),
+        "space_yaml": plan.space.to_yaml(),
+        "pid": os.getpid(),
+    }
+    path.write_text(json.dumps(record, indent=2, default=str))
+    return path
+
+
+__all__ = ["SearchPlan", "plan_search", "search"]

@@ -1,0 +1,293 @@
+"""SearchResult: the leaderboard of a search, its best config, and the retrained final model."""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from automl_nn.data import TaskData
+from automl_nn.errors import SearchError
+from automl_nn.space import flatten_config
+
+if TYPE_CHECKING:
+    import torch
+
+    from automl_nn.api import SearchPlan
+    from automl_nn.tracking import Tracker, TrackingCallback
+    from automl_nn.training import FitResult
+
+CONFIG_PREFIX = "config."
+TOP_TRIALS_IN_PLOTS = 5
+FAILED_STATUSES = ("failed", "timed_out")
+
+
+@dataclass
+class SearchResult:
+    """What a search found, with the means to retrain, test and export the winner.
+
+    Attributes:
+        best_config: the config of the best trial (nested, as the searcher proposed it).
+        best_metric: the best trial's last value of ``metric``.
+        best_trial_id: its Ray Tune trial id (None when every trial failed).
+        metric: the optimized metric; ``mode``: ``min`` or ``max``.
+        leaderboard: one row per trial, best first: ``trial_id``, ``status``, ``reason``,
+            ``epochs``, ``seconds``, the last reported metrics, ``best_<metric>`` and the
+            flattened config under ``config.`` columns.
+        mlflow_parent_run_id: the search's MLflow parent run.
+        experiment_path: the search's folder (Ray Tune's experiment and checkpoints).
+        final: the retrained final model, once :meth:`retrain_best` ran.
+    """
+
+    best_config: dict[str, Any]
+    best_metric: float
+    best_trial_id: str | None
+    metric: str
+    mode: str
+    leaderboard: pd.DataFrame
+    mlflow_parent_run_id: str | None
+    experiment_path: Path
+    data: TaskData
+    max_epochs: int
+    seed: int
+    histories: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    best_checkpoint: Path | None = None
+    tracker: Tracker | None = field(default=None, repr=False)
+    registered_model_name: str | None = None
+    final: FitResult | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_tune(
+        cls, *, plan: SearchPlan, grid: Any, tracking: TrackingCallback, tracker: Tracker
+    ) -> SearchResult:
+        """Build the result from Ray Tune's ResultGrid and the tracking callback's records."""
+        rows, histories, configs, checkpoints = [], {}, {}, {}
+        for trial_result in grid:
+            trial_id = trial_result.metrics.get("trial_id") if trial_result.metrics else None
+            if trial_id is None:
+                trial_id = Path(trial_result.path).name
+            history = _history(trial_result)
+            histories[trial_id] = history
+            configs[trial_id] = trial_result.config
+            if trial_result.checkpoint is not None:
+                checkpoints[trial_id] = Path(trial_result.checkpoint.path)
+            status = tracking.trial_statuses.get(trial_id) or (
+                "failed" if trial_result.error else "completed"
+            )
+            rows.append(
+                _leaderboard_row(
+                    trial_id=trial_id,
+                    status=status,
+                    reason=tracking.trial_reasons.get(trial_id)
+                    or (str(trial_result.error).splitlines()[-1] if trial_result.error else None),
+                    history=history,
+                    config=trial_result.config,
+                    metric=plan.metric,
+                    mode=plan.mode,
+                )
+            )
+        leaderboard = _sorted_leaderboard(pd.DataFrame(rows), plan.metric, plan.mode)
+        best_id = _best_trial(leaderboard, plan.metric)
+        return cls(
+            best_config=configs.get(best_id, {}) if best_id else {},
+            best_metric=(
+                float(leaderboard.loc[leaderboard.trial_id == best_id, plan.metric].iloc[0])
+                if best_id
+                else math.nan
+            ),
+            best_trial_id=best_id,
+            metric=plan.metric,
+            mode=plan.mode,
+            leaderboard=leaderboard,
+            mlflow_parent_run_id=tracker.parent_run_id,
+            experiment_path=plan.folder,
+            data=plan.data,
+            max_epochs=plan.max_epochs,
+            seed=plan.seed,
+            histories=histories,
+            best_checkpoint=checkpoints.get(best_id) if best_id else None,
+            tracker=tracker,
+            registered_model_name=plan.registered_model_name,
+        )
+
+    # -- at the end of a search ----------------------------------------------------------
+
+    def log_summary(self) -> None:
+        """Tag the best trial; log the leaderboard CSV, learning curves and the best model."""
+        if self.tracker is None or self.best_trial_id is None:
+            return
+        self.tracker.set_search_tags(
+            {
+                "automl_nn.best_trial_id": self.best_trial_id,
+                "automl_nn.best_child_run_id": str(self.tracker.child_run_id(self.best_trial_id)),
+            }
+        )
+        self.tracker.set_trial_tags(self.best_trial_id, {"automl_nn.best": "true"})
+        self.tracker.search_metrics({f"best_{self.metric}": self.best_metric}, step=0)
+        with tempfile.TemporaryDirectory() as folder:
+            csv_path = Path(folder) / "leaderboard.csv"
+            self.leaderboard.to_csv(csv_path, index=False)
+            self.tracker.log_artifact(str(csv_path))
+        self.tracker.log_figure(self.learning_curves_figure(), "learning_curves.png")
+        model = self.best_trial_model()
+        if model is not None:
+            self.tracker.log_model(
+                model,
+                input_example=self.data.x_val[:4].numpy(),
+                registered_model_name=self.registered_model_name,
+                name="best_trial_model",
+            )
+
+    def best_trial_model(self) -> torch.nn.Module | None:
+        """The best trial's model, rebuilt from its last checkpoint (trained on train only)."""
+        if self.best_checkpoint is None:
+            return None
+        from automl_nn.trainable import load_trial_model, trial_config
+
+        config = trial_config(self.best_config, self.max_epochs)
+        return load_trial_model(config, self.data, self.best_checkpoint)
+
+    def learning_curves_figure(self, top: int = TOP_TRIALS_IN_PLOTS) -> Any:
+        """Validation metric per epoch of the top trials (a matplotlib Figure)."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        figure, axis = plt.subplots(figsize=(7, 4.5))
+        for trial_id in self.leaderboard.trial_id.head(top):
+            history = self.histories.get(trial_id)
+            if history is not None and self.metric in history:
+                axis.plot(history["epoch"], history[self.metric], marker=".", label=trial_id)
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(self.metric)
+        axis.set_title(f"{self.metric} per epoch, top {top} trials")
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=8)
+        figure.tight_layout()
+        return figure
+
+    # -- after a search ----------------------------------------------------------------
+
+    def retrain_best(self, epochs: int | None = None) -> FitResult:
+        """Train the best config on train+val, test it, and log both to the parent run.
+
+        The test split is used here for the first time. ``test_metrics`` of the returned
+        FitResult holds ``test_accuracy`` (and the rest) or ``test_mse`` and friends.
+
+        Example:
+            >>> final = result.retrain_best()  # doctest: +SKIP
+            >>> final.test_metrics["test_accuracy"]
+        """
+        from automl_nn.errors import ConfigError
+        from automl_nn.trainable import trial_config
+        from automl_nn.training import evaluate, fit
+
+        if self.best_trial_id is None:
+            raise SearchError("the search has no successful trial to retrain")
+        if epochs is not None and (not isinstance(epochs, int) or epochs < 1):
+            raise ConfigError(
+                "epochs", epochs, "an integer >= 1, or None for the search's max_epochs"
+            )
+        config = trial_config(self.best_config, epochs or self.max_epochs)
+        final = fit(config, self.data.merged_train_val(), seed=self.seed)
+        loss = final.config["loss"]
+        final.test_metrics = {
+            f"test_{name}": value
+            for name, value in evaluate(final.model, self.data, "test", loss=loss).items()
+        }
+        self.final = final
+        if self.tracker is not None and self.tracker.parent_run_id is not None:
+            self.tracker.search_metrics(final.test_metrics, step=0)
+            self.tracker.log_model(
+                final.model,
+                input_example=self.data.x_val[:4].numpy(),
+                registered_model_name=self.registered_model_name,
+                name="final_model",
+            )
+        return final
+
+    def export(self, path: str | Path) -> Path:
+        """Write the final model as TorchScript (``model.pt``) with its config (``config.json``).
+
+        Retrains the best config first when :meth:`retrain_best` has not run.
+
+        Example:
+            >>> folder = result.export("best_model")  # doctest: +SKIP
+            >>> torch.jit.load(folder / "model.pt")
+        """
+        import torch
+
+        final = self.final or self.retrain_best()
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        example = self.data.x_val[:2]
+        scripted = torch.jit.trace(final.model.eval(), example)
+        scripted.save(str(folder / "model.pt"))
+        summary = {
+            "config": final.config,
+            "metric": self.metric,
+            "best_metric": self.best_metric,
+            "test_metrics": final.test_metrics,
+            "data": self.data.describe(),
+        }
+        (folder / "config.json").write_text(json.dumps(summary, indent=2, default=str))
+        return folder
+
+
+def _history(trial_result: Any) -> pd.DataFrame:
+    frame = trial_result.metrics_dataframe
+    if frame is None or frame.empty:
+        return pd.DataFrame({"epoch": []})
+    return frame.reset_index(drop=True)
+
+
+def _leaderboard_row(
+    *,
+    trial_id: str,
+    status: str,
+    reason: str | None,
+    history: pd.DataFrame,
+    config: dict[str, Any],
+    metric: str,
+    mode: str,
+) -> dict[str, Any]:
+    last = history.iloc[-1].to_dict() if len(history) else {}
+    metric_column = history[metric] if metric in history else pd.Series(dtype=float)
+    best = metric_column.max() if mode == "max" else metric_column.min()
+    row: dict[str, Any] = {
+        "trial_id": trial_id,
+        "status": status,
+        "reason": reason,
+        "epochs": int(last.get("epoch", 0) or 0),
+        "seconds": float(last.get("time_total_s", 0.0) or 0.0),
+        metric: float(last.get(metric, math.nan)),
+        f"best_{metric}": float(best) if len(metric_column) else math.nan,
+    }
+    for name, value in last.items():
+        if str(name).startswith(("val_", "train_")) and name not in row:
+            row[name] = value
+    row.update({CONFIG_PREFIX + key: value for key, value in flatten_config(config).items()})
+    return row
+
+
+def _sorted_leaderboard(frame: pd.DataFrame, metric: str, mode: str) -> pd.DataFrame:
+    if frame.empty:
+        return frame
+    return frame.sort_values(metric, ascending=mode == "min", na_position="last").reset_index(
+        drop=True
+    )
+
+
+def _best_trial(leaderboard: pd.DataFrame, metric: str) -> str | None:
+    usable = (
+        leaderboard[~leaderboard.status.isin(FAILED_STATUSES) & leaderboard[metric].notna()]
+        if not leaderboard.empty
+        else leaderboard
+    )
+    return None if usable.empty else str(usable.trial_id.iloc[0])

@@ -1,0 +1,69 @@
+"""Optuna's TPE through Ray Tune's OptunaSearch, with the Space as define-by-run function."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from ray.tune.search import Searcher
+from ray.tune.search.optuna import OptunaSearch
+
+from automl_nn.errors import ConfigError, one_of
+from automl_nn.searchers._registry import SearcherSettings, register_searcher
+
+SAMPLERS = ("tpe", "random", "cmaes", "gp")
+
+
+class SpaceOptunaSearch(OptunaSearch):
+    """OptunaSearch whose suggestions are exactly the config the Space's function returns.
+
+    Ray's OptunaSearch merges the names of the suggested parameters into the config; those
+    are Optuna's bookkeeping (``optimizer[sgd].momentum``), not config keys, so drop them.
+    """
+
+    def __init__(self, *args: Any, config_keys: tuple[str, ...], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.config_keys = config_keys
+
+    def suggest(self, trial_id: str) -> dict[str, Any] | None:
+        suggestion = super().suggest(trial_id)
+        if not isinstance(suggestion, dict):
+            return suggestion
+        return {key: value for key, value in suggestion.items() if key in self.config_keys}
+
+
+def _sampler(name: str, seed: int) -> Any:
+    import optuna
+
+    if name == "tpe":
+        # Multivariate TPE models the joint space; constant_liar keeps parallel trials apart.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.samplers.TPESampler(
+                seed=seed, multivariate=True, group=True, constant_liar=True
+            )
+    if name == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if name == "cmaes":
+        return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
+    return optuna.samplers.GPSampler(seed=seed)
+
+
+def _check_optuna(settings: SearcherSettings) -> None:
+    sampler = settings.options.get("sampler", "tpe")
+    if sampler not in SAMPLERS:
+        raise ConfigError("searcher_options.sampler", sampler, one_of(SAMPLERS))
+
+
+@register_searcher("optuna", options=("sampler",), check=_check_optuna)
+def make_optuna(settings: SearcherSettings) -> Searcher:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return SpaceOptunaSearch(
+        space=settings.space.define_by_run,
+        metric=settings.metric,
+        mode=settings.mode,
+        sampler=_sampler(settings.options.get("sampler", "tpe"), settings.seed),
+        config_keys=tuple(settings.space.to_dict()),
+    )

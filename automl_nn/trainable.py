@@ -1,0 +1,82 @@
+"""The function Ray Tune runs for every trial: build, train, report each epoch, checkpoint.
+
+It ties the training room to Ray and nothing else: workers never talk to MLflow (the
+driver's TrackingCallback does), and the data arrives once through Ray's object store
+(``tune.with_parameters``).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from automl_nn.data import TaskData
+
+STATE_FILE = "training_state.pt"
+
+
+def trial_config(config: dict[str, Any], max_epochs: int) -> dict[str, Any]:
+    """The config a trial trains: the searcher's suggestion with the search's epoch budget."""
+    full = copy.deepcopy(config)
+    full.setdefault("training", {})["epochs"] = max_epochs
+    return full
+
+
+def train_trial(
+    config: dict[str, Any],
+    *,
+    data: TaskData,
+    max_epochs: int,
+    seed: int,
+    torch_threads: int,
+) -> None:
+    """Ray Tune function trainable: one ``tune.report`` (with a checkpoint) per epoch.
+
+    Each report holds the epoch's metrics, ``epoch``, ``fit_status`` (``running`` until the
+    last epoch, then ``completed``, ``early_stopping`` or ``diverged``) and ``node_id``. A
+    restored trial (paused by HyperBand, exploited by PBT, retried after a lost node)
+    continues from its last checkpoint.
+    """
+    import ray
+    from ray import tune
+
+    from automl_nn.training import TrainingRun
+
+    torch.set_num_threads(torch_threads)
+    run = TrainingRun(trial_config(config, max_epochs), data, seed=seed)
+    checkpoint = tune.get_checkpoint()
+    if checkpoint is not None:
+        with checkpoint.as_directory() as folder:
+            run.load_state_dict(torch.load(Path(folder) / STATE_FILE, weights_only=True))
+    node_id = ray.get_runtime_context().get_node_id()
+
+    def report(epoch: int, metrics: dict[str, Any]) -> bool:
+        result = {k: _finite_or_nan(v) for k, v in metrics.items() if k != "status"}
+        result.update(epoch=epoch, fit_status=metrics["status"], node_id=node_id)
+        with tempfile.TemporaryDirectory() as folder:
+            torch.save(run.state_dict(), Path(folder) / STATE_FILE)
+            tune.report(result, checkpoint=tune.Checkpoint.from_directory(folder))
+        return False
+
+    run.run(on_epoch=report)
+
+
+def _finite_or_nan(value: float) -> float:
+    value = float(value)
+    return value if math.isfinite(value) else float("nan")
+
+
+def load_trial_model(config: dict[str, Any], data: TaskData, checkpoint_dir: str | Path) -> Any:
+    """Rebuild a trial's model from its checkpoint folder (weights only, never pickled code)."""
+    from automl_nn.training import TrainingRun
+
+    run = TrainingRun(config, data)
+    state = torch.load(Path(checkpoint_dir) / STATE_FILE, weights_only=True)
+    run.model.load_state_dict(state["model"])
+    run.model.eval()
+    return run.model
