@@ -229,9 +229,11 @@ def plan_search(
         raise ConfigError("scheduler", scheduler, one_of(list_schedulers()))
     if scheduler == "pbt" and searcher != "random":
         raise ConfigError(
-            "scheduler", "pbt", f"a scheduler other than pbt with searcher {searcher!r}: Ray Tune's "
-            "PBT explores by itself and runs with searcher='random' only",
-        )  # fmt: skip
+            "scheduler",
+            "pbt",
+            f"a scheduler other than pbt with searcher {searcher!r}: Ray Tune's PBT explores "
+            "by itself and runs with searcher='random' only",
+        )
     specialized = _specialized_space(space, task_data, max_epochs)
     options = dict(searcher_options or {})
     check_searcher(
@@ -287,8 +289,8 @@ def _specialized_space(
     space: Space | dict[str, Any] | str, data: TaskData, max_epochs: int
 ) -> Space:
     """Load, specialize for the data, and check that every option builds for this task."""
-    from automl_nn.training import check_config
     from automl_nn.trainable import trial_config
+    from automl_nn.training import check_config
 
     if isinstance(space, Space):
         loaded = space

@@ -19,7 +19,8 @@ class ProgressCallback(Callback):
 
     Example line::
 
-        [  1m05s] trials 7/20 done, 2 running, 1 failed | best val_accuracy 0.9812 (3f2a_00004) | time left 8m55s
+        [  1m05s] trials 7/20 done, 2 running, 1 failed | best val_accuracy 0.9812 (3f2a_00004)
+        | time left 8m55s
     """
 
     def __init__(
