@@ -1,0 +1,102 @@
+"""Fixtures shared by every room's tests: a Ray session and a real MLflow tracking server."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+SERVER_START_TIMEOUT_S = 90
+
+
+@pytest.fixture(scope="session")
+def ray_session() -> Iterator[None]:
+    """One local Ray instance with 2 CPUs for the whole test session.
+
+    Ray pickles a function defined in a test module by reference, so its workers get the
+    folders pytest put on ``sys.path`` to import test modules from.
+    """
+    import ray
+
+    repository = str(Path(__file__).resolve().parent.parent)
+    test_paths = [path for path in sys.path if path.startswith(repository)]
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join(test_paths)}},
+    )
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def mlflow_server_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URI of a real ``mlflow server`` on 127.0.0.1 (sqlite backend, served artifacts)."""
+    folder = tmp_path_factory.mktemp("mlflow_server")
+    port = _free_port()
+    log_path = folder / "server.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "mlflow", "server",
+                "--host", "127.0.0.1",
+                "--port", str(port),
+                "--workers", "1",
+                "--backend-store-uri", f"sqlite:///{folder}/mlflow.db",
+                "--artifacts-destination", str(folder / "artifacts"),
+            ],
+            cwd=folder,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so its workers stop with it
+        )  # fmt: skip
+    uri = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_healthy(uri, process, log_path)
+        yield uri
+    finally:
+        _stop(process)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until_healthy(uri: str, process: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"mlflow server exited:\n{log_path.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{uri}/health", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.25)
+    raise RuntimeError(
+        f"mlflow server not healthy in {SERVER_START_TIMEOUT_S} s:\n{log_path.read_text()}"
+    )
+
+
+def _stop(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    # The server's own workers belong to its process group and may outlive it.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
