@@ -3,51 +3,80 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+import warnings
 from typing import Any
+
+from ray.tune import Callback
 
 from automl_nn import __version__
 from automl_nn.api import SearchPlan, write_search_file
 from automl_nn.errors import SearchError
 from automl_nn.results import SearchResult
 from automl_nn.space import flatten_config
-from automl_nn.tracking import MlflowTracker, Tracker, TrackingCallback
+from automl_nn.tracking import MlflowTracker, NullTracker, Tracker, TrackingCallback
 
 
 def run_search(plan: SearchPlan) -> SearchResult:
     """Open the parent run, run the trials on Ray Tune, then summarize and log the outcome."""
     from ray import tune
 
-    tracker = MlflowTracker(plan.tracking_uri, plan.experiment)
+    tracker: Tracker = (
+        MlflowTracker(plan.tracking_uri, plan.experiment) if plan.tracking else NullTracker()
+    )
     _open_parent_run(tracker, plan)
     write_search_file(plan, tracker.parent_run_id)
     tracking = TrackingCallback(tracker, flatten=flatten_config)
+    recorder = TrialRecorder()
     try:
         _ensure_ray(plan.ray_address)
         if plan.verbose:
             print(f"automl_nn: search folder {plan.folder}", flush=True)
-            print(f"automl_nn: MLflow parent run {tracker.parent_run_id} at {plan.tracking_uri}")
+            if plan.tracking:
+                print(
+                    f"automl_nn: MLflow parent run {tracker.parent_run_id} at {plan.tracking_uri}"
+                )
         tuner = tune.Tuner(
             _trainable(plan),
             param_space=_param_space(plan),
             tune_config=_tune_config(plan),
-            run_config=_run_config(plan, tracking),
+            run_config=_run_config(plan, [tracking, recorder]),
         )
-        grid = tuner.fit()
-        result = SearchResult.from_tune(plan=plan, grid=grid, tracking=tracking, tracker=tracker)
+        tuner.fit()
+        result = SearchResult.from_trials(
+            plan=plan, trials=recorder.trials, tracking=tracking, tracker=tracker
+        )
     except BaseException:
         tracker.close_search("KILLED" if _interrupted() else "FAILED")
         raise
-    if result.best_trial_id is None:
+    if result.every_trial_failed():
         tracker.set_search_tags({"automl_nn.outcome": "every trial failed"})
         tracker.close_search("FAILED")
         raise SearchError(
             f"every trial of the search failed; see the leaderboard reasons in MLflow run "
             f"{tracker.parent_run_id} and the search folder {plan.folder}"
         )
+    if result.best_trial_id is None:
+        tracker.set_search_tags({"automl_nn.outcome": "no trial finished an epoch"})
+        warnings.warn(
+            "the search budget ran out before any trial finished an epoch; "
+            "give it more time (time_budget_s) or fewer, smaller trials",
+            stacklevel=3,
+        )
     result.log_summary()
     tracker.close_search("FINISHED")
     return result
+
+
+class TrialRecorder(Callback):
+    """Keeps Ray Tune's trials (config, status, checkpoint) when the experiment ends."""
+
+    def __init__(self) -> None:
+        self.trials: list[Any] = []
+
+    def on_experiment_end(self, trials: list[Any], **info: Any) -> None:
+        self.trials = list(trials)
 
 
 def _interrupted() -> bool:
@@ -78,6 +107,9 @@ def _ensure_ray(address: str | None) -> None:
 
     import ray
 
+    # Tune snapshots the experiment whenever a trial checkpoints (one per epoch, kept: 1);
+    # that is intended here, so its warning about frequent snapshots is noise.
+    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
     if ray.is_initialized():
         return
     ray.init(
@@ -142,12 +174,11 @@ def _tune_config(plan: SearchPlan) -> Any:
     )
 
 
-def _run_config(plan: SearchPlan, tracking: TrackingCallback) -> Any:
+def _run_config(plan: SearchPlan, callbacks: list[Any]) -> Any:
     from ray import tune
 
     from automl_nn.progress import ProgressCallback
 
-    callbacks: list[Any] = [tracking]
     if plan.verbose:
         callbacks.append(
             ProgressCallback(

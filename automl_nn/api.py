@@ -66,6 +66,7 @@ class SearchPlan:
     search_name: str
     registered_model_name: str | None
     searcher_options: dict[str, Any] = field(default_factory=dict)
+    tracking: bool = True
     verbose: bool = True
 
     @property
@@ -113,6 +114,7 @@ def search(
     storage_path: str | Path | None = None,
     registered_model_name: str | None = None,
     searcher_options: dict[str, Any] | None = None,
+    tracking: bool = True,
     verbose: bool = True,
 ) -> SearchResult:
     """Search architectures and training recipes together; return the trials and the best.
@@ -148,6 +150,7 @@ def search(
         registered_model_name: register the best model in MLflow's registry under this name.
         searcher_options: searcher settings, e.g. ``{"optimizer": "TwoPointsDE"}`` for
             nevergrad or ``{"sampler": "random"}`` for optuna.
+        tracking: False writes nothing to MLflow (the leaderboard is still returned).
         verbose: print the search folder and live progress.
 
     Example:
@@ -173,6 +176,7 @@ def search(
         storage_path=storage_path,
         registered_model_name=registered_model_name,
         searcher_options=searcher_options,
+        tracking=tracking,
         verbose=verbose,
     )
     from automl_nn._runner import run_search
@@ -200,6 +204,7 @@ def plan_search(
     storage_path: str | Path | None,
     registered_model_name: str | None,
     searcher_options: dict[str, Any] | None,
+    tracking: bool = True,
     verbose: bool = True,
 ) -> SearchPlan:
     """Validate every input of :func:`search` and return the plan; starts and writes nothing."""
@@ -241,7 +246,7 @@ def plan_search(
         SearcherSettings(specialized, chosen_metric, chosen_mode, seed, num_trials, options),
     )
     resources = _resources(resources_per_trial)
-    resolved_uri = _checked_tracking_uri(tracking_uri)
+    resolved_uri = _checked_tracking_uri(tracking_uri) if tracking else None
     _check_experiment_name(experiment)
     storage = _writable_storage(storage_path)
     if registered_model_name is not None and not str(registered_model_name).strip():
@@ -266,6 +271,7 @@ def plan_search(
         search_name=_search_name(experiment),
         registered_model_name=registered_model_name,
         searcher_options=options,
+        tracking=tracking,
         verbose=verbose,
     )
 

@@ -62,31 +62,31 @@ class SearchResult:
     final: FitResult | None = field(default=None, repr=False)
 
     @classmethod
-    def from_tune(
-        cls, *, plan: SearchPlan, grid: Any, tracking: TrackingCallback, tracker: Tracker
+    def from_trials(
+        cls, *, plan: SearchPlan, trials: list[Any], tracking: TrackingCallback, tracker: Tracker
     ) -> SearchResult:
-        """Build the result from Ray Tune's ResultGrid and the tracking callback's records."""
+        """Build the result from Ray Tune's trials and the tracking callback's records.
+
+        Trials that never started (still pending when a time budget ran out) are left out.
+        """
         rows, histories, configs, checkpoints = [], {}, {}, {}
-        for trial_result in grid:
-            trial_id = trial_result.metrics.get("trial_id") if trial_result.metrics else None
-            if trial_id is None:
-                trial_id = Path(trial_result.path).name
-            history = _history(trial_result)
-            histories[trial_id] = history
-            configs[trial_id] = trial_result.config
-            if trial_result.checkpoint is not None:
-                checkpoints[trial_id] = Path(trial_result.checkpoint.path)
-            status = tracking.trial_statuses.get(trial_id) or (
-                "failed" if trial_result.error else "completed"
-            )
+        for trial in trials:
+            results = tracking.trial_results.get(trial.trial_id, [])
+            if trial.status == "PENDING" and not results:
+                continue
+            history = pd.DataFrame(results) if results else pd.DataFrame({"epoch": []})
+            histories[trial.trial_id] = history
+            configs[trial.trial_id] = trial.config
+            if trial.checkpoint is not None:
+                checkpoints[trial.trial_id] = Path(trial.checkpoint.path)
+            status, reason = _status_of(trial, tracking, has_results=bool(results))
             rows.append(
                 _leaderboard_row(
-                    trial_id=trial_id,
+                    trial_id=trial.trial_id,
                     status=status,
-                    reason=tracking.trial_reasons.get(trial_id)
-                    or (str(trial_result.error).splitlines()[-1] if trial_result.error else None),
+                    reason=reason,
                     history=history,
-                    config=trial_result.config,
+                    config=trial.config,
                     metric=plan.metric,
                     mode=plan.mode,
                 )
@@ -114,6 +114,11 @@ class SearchResult:
             tracker=tracker,
             registered_model_name=plan.registered_model_name,
         )
+
+    def every_trial_failed(self) -> bool:
+        """True when trials ran and each one failed (an error, not a budget or a scheduler)."""
+        statuses = self.leaderboard.get("status", pd.Series(dtype=str))
+        return len(statuses) > 0 and bool(statuses.isin(FAILED_STATUSES).all())
 
     # -- at the end of a search ----------------------------------------------------------
 
@@ -240,11 +245,18 @@ class SearchResult:
         return folder
 
 
-def _history(trial_result: Any) -> pd.DataFrame:
-    frame = trial_result.metrics_dataframe
-    if frame is None or frame.empty:
-        return pd.DataFrame({"epoch": []})
-    return frame.reset_index(drop=True)
+def _status_of(
+    trial: Any, tracking: TrackingCallback, *, has_results: bool
+) -> tuple[str, str | None]:
+    """The trial's final status and reason, as the tracking callback saw it end."""
+    status = tracking.trial_statuses.get(trial.trial_id)
+    if status is not None and status != "running":
+        return status, tracking.trial_reasons.get(trial.trial_id)
+    if trial.status == "ERROR":
+        return "failed", "the trial raised an error"
+    if not has_results:
+        return "stopped_early", "the search budget ran out before its first epoch"
+    return "stopped_early", "the search budget ran out"
 
 
 def _leaderboard_row(
@@ -258,6 +270,7 @@ def _leaderboard_row(
     mode: str,
 ) -> dict[str, Any]:
     last = history.iloc[-1].to_dict() if len(history) else {}
+    config = config or {}
     metric_column = history[metric] if metric in history else pd.Series(dtype=float)
     best = metric_column.max() if mode == "max" else metric_column.min()
     row: dict[str, Any] = {

@@ -1,0 +1,167 @@
+"""search() end to end on real Ray and a real MLflow store: structure, statuses, results."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from mlflow.tracking import MlflowClient
+
+import automl_nn
+from automl_nn import SearchResult, search
+from tests.api.conftest import TINY_SPACE, parent_and_children
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("ray_session")]
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory, ray_session) -> tuple[SearchResult, str]:
+    """One small search shared by the structure tests."""
+    folder = tmp_path_factory.mktemp("search")
+    uri = f"sqlite:///{folder}/mlflow.db"
+    import os
+
+    previous = os.getcwd()
+    os.chdir(folder)
+    try:
+        result = search(
+            "wine",
+            TINY_SPACE,
+            searcher="random",
+            scheduler="fifo",
+            num_trials=4,
+            max_epochs=3,
+            tracking_uri=uri,
+            experiment="tests",
+            storage_path=str(folder / "runs"),
+            registered_model_name="wine-classifier",
+            verbose=False,
+        )
+    finally:
+        os.chdir(previous)
+    return result, uri
+
+
+def test_one_parent_run_and_one_child_run_per_trial(finished) -> None:
+    result, uri = finished
+    parents, children = parent_and_children(uri)
+    assert len(parents) == 1 and len(children) == 4
+    assert parents[0].info.run_id == result.mlflow_parent_run_id
+    assert {c.data.tags["mlflow.parentRunId"] for c in children} == {result.mlflow_parent_run_id}
+    assert sorted(c.data.tags["automl_nn.trial_id"] for c in children) == sorted(
+        result.leaderboard.trial_id
+    )
+
+
+def test_one_metric_point_per_reported_epoch(finished) -> None:
+    result, uri = finished
+    client = MlflowClient(uri)
+    _, children = parent_and_children(uri)
+    for child in children:
+        points = client.get_metric_history(child.info.run_id, "val_accuracy")
+        assert [p.step for p in points] == [1, 2, 3]
+        assert len(client.get_metric_history(child.info.run_id, "train_loss")) == 3
+
+
+def test_child_runs_carry_the_flat_config_and_final_status(finished) -> None:
+    _, uri = finished
+    _, children = parent_and_children(uri)
+    for child in children:
+        params = child.data.params
+        assert params["model.family"] == "mlp"
+        assert params["optimizer.name"] in ("sgd", "adam")
+        assert child.data.tags["automl_nn.status"] == "completed"
+
+
+def test_conditional_parameters_never_appear_without_their_parent_option(finished) -> None:
+    _, uri = finished
+    _, children = parent_and_children(uri)
+    for child in children:
+        has_momentum = "optimizer.momentum" in child.data.params
+        assert has_momentum == (child.data.params["optimizer.name"] == "sgd")
+
+
+def test_parent_run_holds_settings_artifacts_tags_and_best_model(finished) -> None:
+    result, uri = finished
+    client = MlflowClient(uri)
+    parent = client.get_run(result.mlflow_parent_run_id)
+    assert parent.data.params["searcher"] == "random"
+    assert parent.data.params["num_trials"] == "4"
+    assert parent.data.tags["automl_nn.searcher"] == "random"
+    assert parent.data.tags["automl_nn.dataset"] == "wine"
+    assert parent.data.tags["automl_nn.version"] == automl_nn.__version__
+    assert parent.data.tags["automl_nn.best_trial_id"] == result.best_trial_id
+    artifacts = {a.path for a in client.list_artifacts(result.mlflow_parent_run_id)}
+    assert {"space.yaml", "data.json", "leaderboard.csv", "learning_curves.png"} <= artifacts
+    versions = client.search_model_versions("name='wine-classifier'")
+    assert len(versions) >= 1
+
+
+def test_search_result_leaderboard_and_best(finished) -> None:
+    result, _ = finished
+    board = result.leaderboard
+    assert len(board) == 4
+    assert {"trial_id", "status", "epochs", "seconds", "val_accuracy"} <= set(board.columns)
+    assert board.val_accuracy.is_monotonic_decreasing
+    assert result.best_metric == board.val_accuracy.iloc[0]
+    assert result.best_config["model"]["family"] == "mlp"
+    assert result.experiment_path.is_dir()
+
+
+def test_retrain_best_tests_on_the_held_out_split_and_logs_it(finished, tmp_path) -> None:
+    result, uri = finished
+    final = result.retrain_best(epochs=3)
+    assert {"test_accuracy", "test_f1", "test_loss"} <= set(final.test_metrics)
+    parent = MlflowClient(uri).get_run(result.mlflow_parent_run_id)
+    assert parent.data.metrics["test_accuracy"] == pytest.approx(
+        final.test_metrics["test_accuracy"]
+    )
+    folder = result.export(tmp_path / "export")
+    scripted = torch.jit.load(str(folder / "model.pt"))
+    x = result.data.x_test[:5]
+    assert torch.allclose(scripted(x), final.model(x), atol=1e-5)
+    assert json.loads((folder / "config.json").read_text())["config"]["model"]["family"] == "mlp"
+
+
+def test_asha_stops_some_trials_early_and_tags_them(store) -> None:
+    result = search(
+        "wine", TINY_SPACE, searcher="random", scheduler="asha", num_trials=8, max_epochs=9,
+        max_concurrent=2, seed=1, **store,
+    )  # fmt: skip
+    stopped = result.leaderboard[result.leaderboard.status == "stopped_early"]
+    assert len(stopped) >= 1
+    assert (stopped.epochs < 9).all()
+    _, children = parent_and_children(store["tracking_uri"])
+    tags = {c.data.tags["automl_nn.trial_id"]: c.data.tags["automl_nn.status"] for c in children}
+    assert all(tags[trial] == "stopped_early" for trial in stopped.trial_id)
+
+
+def test_a_time_budget_stops_the_search_cleanly_with_a_result(store) -> None:
+    result = search(
+        "wine", TINY_SPACE, searcher="random", scheduler="fifo", num_trials=1000,
+        max_epochs=2, time_budget_s=15, **store,
+    )  # fmt: skip
+    assert 1 <= len(result.leaderboard) < 1000
+    assert result.best_trial_id is not None
+
+
+def test_tracking_off_writes_nothing(store) -> None:
+    result = search(
+        "wine", TINY_SPACE, searcher="random", scheduler="fifo", num_trials=2, max_epochs=1,
+        **{**store, "tracking_uri": None}, tracking=False,
+    )  # fmt: skip
+    assert result.mlflow_parent_run_id is None and len(result.leaderboard) == 2
+    assert parent_and_children(store["tracking_uri"]) == ([], [])
+
+
+def test_regression_search_minimizes_val_loss(store) -> None:
+    space = {
+        "model": {"family": "mlp", "depth": 1},
+        "optimizer": {"name": "adam", "lr": {"loguniform": [1e-3, 1e-2]}},
+    }
+    result = search(
+        "diabetes", space, searcher="random", scheduler="fifo", num_trials=2, max_epochs=2, **store
+    )
+    assert (result.metric, result.mode) == ("val_loss", "min")
+    assert result.leaderboard.val_loss.is_monotonic_increasing
