@@ -192,6 +192,7 @@ def _run_config(plan: SearchPlan, callbacks: list[Any]) -> Any:
         name=plan.search_name,
         storage_path=str(plan.storage_path),
         callbacks=callbacks,
-        checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
+        # PBT exploits other trials' checkpoints, so they must outlive a few epochs.
+        checkpoint_config=tune.CheckpointConfig(num_to_keep=4 if plan.scheduler == "pbt" else 1),
         verbose=0,
     )

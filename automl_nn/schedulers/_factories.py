@@ -10,12 +10,12 @@ from automl_nn.errors import ConfigError, one_of
 # Every scheduler counts time in epochs: one tune.report per epoch.
 TIME_ATTR = "training_iteration"
 
-# What PBT perturbs: the learning rate and the regularization strengths. Architecture keys
-# (batch_norm above all) stay fixed, so a checkpoint always fits the perturbed config.
+# What PBT perturbs: the learning rate and the penalty strengths. Anything that changes the
+# model's layers (batch_norm, and dropout, which adds or removes Dropout modules) stays fixed,
+# so an exploited checkpoint always loads into the perturbed config's model.
 PBT_MUTATIONS: dict[str, Any] = {
     "optimizer": {"lr": (1e-5, 1.0)},
     "regularization": {
-        "dropout": [0.0, 0.1, 0.2, 0.3, 0.5],
         "l2": [0.0, 1e-5, 1e-4, 1e-3],
         "weight_decay": [0.0, 1e-4, 1e-3, 1e-2, 0.1],
     },

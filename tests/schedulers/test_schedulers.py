@@ -1,0 +1,68 @@
+"""Every scheduler builds from its name and runs a small search end to end."""
+
+from __future__ import annotations
+
+import pytest
+from ray.tune.schedulers import (
+    AsyncHyperBandScheduler,
+    FIFOScheduler,
+    HyperBandScheduler,
+    MedianStoppingRule,
+    PopulationBasedTraining,
+)
+
+from automl_nn import search
+from automl_nn.errors import ConfigError
+from automl_nn.schedulers import list_schedulers, make_scheduler
+from tests.api.conftest import TINY_SPACE
+
+EXPECTED_TYPES = {
+    "fifo": FIFOScheduler,
+    "asha": AsyncHyperBandScheduler,
+    "hyperband": HyperBandScheduler,
+    "median": MedianStoppingRule,
+    "pbt": PopulationBasedTraining,
+}
+
+
+def test_registry_names_every_scheduler() -> None:
+    assert list_schedulers() == sorted(EXPECTED_TYPES)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_TYPES))
+def test_factory_builds_the_ray_scheduler(name: str) -> None:
+    assert isinstance(make_scheduler(name, max_epochs=16), EXPECTED_TYPES[name])
+
+
+def test_asha_counts_epochs_up_to_max_epochs() -> None:
+    asha = make_scheduler("asha", max_epochs=16)
+    assert asha._time_attr == "training_iteration"
+    assert asha._max_t == 16
+    assert asha._reduction_factor == 3
+
+
+def test_pbt_perturbs_learning_rate_and_regularization_only() -> None:
+    pbt = make_scheduler("pbt", max_epochs=10)
+    mutations = pbt._hyperparam_mutations
+    assert set(mutations) == {"optimizer", "regularization"}
+    assert set(mutations["optimizer"]) == {"lr"}
+    assert not {"batch_norm", "dropout"} & set(mutations["regularization"])
+
+
+def test_unknown_scheduler_names_the_valid_ones() -> None:
+    with pytest.raises(ConfigError, match="asha, fifo, hyperband, median, pbt"):
+        make_scheduler("sometimes", max_epochs=3)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("name", sorted(EXPECTED_TYPES))
+def test_every_scheduler_runs_a_small_search(name: str, ray_session, tmp_path) -> None:
+    searcher = "random"  # PBT explores by itself and accepts no searcher
+    result = search(
+        "wine", TINY_SPACE, searcher=searcher, scheduler=name, num_trials=4, max_epochs=3,
+        storage_path=str(tmp_path), tracking=False, verbose=False, seed=2,
+    )  # fmt: skip
+    assert len(result.leaderboard) == 4
+    assert result.leaderboard.epochs.between(1, 3).all()
+    assert set(result.leaderboard.status) <= {"completed", "stopped_early"}
+    assert result.best_trial_id is not None

@@ -1,0 +1,92 @@
+"""The contract every registered searcher passes (a new one is tested once it registers)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from automl_nn import load_dataset, search
+from automl_nn.searchers import SearcherSettings, list_searchers, make_searcher
+from automl_nn.space import Space
+from automl_nn.trainable import trial_config
+from automl_nn.training import check_config
+from tests.api.conftest import TINY_SPACE
+
+SEARCHERS = list_searchers()
+
+
+# Large enough a grid (4 widths x 2 optimizers) for every test to draw from.
+CONTRACT_SPACE = {
+    **TINY_SPACE,
+    "model": {"family": "mlp", "depth": 1, "width": {"choice": [8, 16, 32, 64]}},
+}
+
+
+def tiny_space() -> Space:
+    return Space.from_dict(CONTRACT_SPACE).specialize("multiclass", "tabular")
+
+
+def settings(seed: int = 0) -> SearcherSettings:
+    return SearcherSettings(tiny_space(), "val_accuracy", "max", seed=seed, num_trials=12)
+
+
+def drive(searcher, count: int, start: int = 0) -> list[dict]:
+    """Suggest and complete ``count`` trials with a reward that prefers small lr."""
+    configs = []
+    for index in range(start, start + count):
+        trial_id = f"trial_{index}"
+        config = searcher.suggest(trial_id)
+        assert isinstance(config, dict), f"{trial_id}: {config!r}"
+        configs.append(config)
+        reward = 1.0 / (1.0 + config["optimizer"]["lr"] * 10)
+        searcher.on_trial_complete(trial_id, {"val_accuracy": reward, "training_iteration": 1})
+    return configs
+
+
+@pytest.mark.parametrize("name", SEARCHERS)
+def test_suggestions_are_configs_the_space_can_produce(name: str) -> None:
+    data = load_dataset("wine")
+    for config in drive(make_searcher(name, settings()), 4):
+        assert set(config) == set(CONTRACT_SPACE)
+        assert config["model"]["family"] == "mlp"
+        check_config(trial_config(config, 2), data)
+
+
+@pytest.mark.parametrize("name", SEARCHERS)
+def test_conditional_parameters_follow_their_option(name: str) -> None:
+    for config in drive(make_searcher(name, settings()), 4):
+        assert ("momentum" in config["optimizer"]) == (config["optimizer"]["name"] == "sgd")
+
+
+@pytest.mark.parametrize("name", SEARCHERS)
+def test_same_seed_same_suggestions(name: str) -> None:
+    first = drive(make_searcher(name, settings(seed=7)), 4)
+    second = drive(make_searcher(name, settings(seed=7)), 4)
+    assert first == second
+
+
+@pytest.mark.parametrize("name", SEARCHERS)
+def test_restored_searcher_goes_on_like_the_original(name: str, tmp_path) -> None:
+    original = make_searcher(name, settings(seed=3))
+    drive(original, 3)
+    path = str(tmp_path / "searcher.pkl")
+    original.save(path)
+    restored = make_searcher(name, settings(seed=99))
+    restored.restore(path)
+    random.seed(0)
+    expected = drive(original, 2, start=3)
+    random.seed(0)
+    assert drive(restored, 2, start=3) == expected
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("name", SEARCHERS)
+def test_every_searcher_runs_a_small_search_end_to_end(name: str, ray_session, tmp_path) -> None:
+    result = search(
+        "wine", TINY_SPACE, searcher=name, scheduler="fifo", num_trials=3, max_epochs=1,
+        storage_path=str(tmp_path), tracking=False, verbose=False,
+    )  # fmt: skip
+    assert len(result.leaderboard) == 3
+    assert set(result.leaderboard.status) == {"completed"}
+    assert result.best_config["model"]["family"] == "mlp"
