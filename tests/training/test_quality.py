@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from automl_nn import evaluate, fit, load_dataset
 
 # A small dilated CNN trained with AdamW and a one-cycle schedule. The MNIST-1D paper's
@@ -28,6 +30,7 @@ DILATED_CNN = {
 }
 
 
+@pytest.mark.slow  # 30 epochs of a CNN: about a minute on 2 cores
 def test_dilated_cnn_reaches_98_percent_test_accuracy_on_mnist1d() -> None:
     data = load_dataset("mnist1d")
     result = fit(DILATED_CNN, data, seed=0)
