@@ -11,7 +11,7 @@ from typing import Any
 from ray.tune import Callback
 
 from automl_nn import __version__
-from automl_nn.api import SearchPlan, write_search_file
+from automl_nn.api import SearchPlan, check_storage_reaches_every_node, write_search_file
 from automl_nn.errors import SearchError
 from automl_nn.results import SearchResult
 from automl_nn.space import flatten_config
@@ -22,15 +22,17 @@ def run_search(plan: SearchPlan) -> SearchResult:
     """Open the parent run, run the trials on Ray Tune, then summarize and log the outcome."""
     from ray import tune
 
+    _ensure_ray(plan.ray_address)
+    check_storage_reaches_every_node(plan, _alive_nodes())
     tracker: Tracker = (
         MlflowTracker(plan.tracking_uri, plan.experiment) if plan.tracking else NullTracker()
     )
     _open_parent_run(tracker, plan)
-    write_search_file(plan, tracker.parent_run_id)
+    if not plan.remote_storage:
+        write_search_file(plan, tracker.parent_run_id)
     tracking = TrackingCallback(tracker, flatten=flatten_config)
     recorder = TrialRecorder()
     try:
-        _ensure_ray(plan.ray_address)
         if plan.verbose:
             print(f"automl_nn: search folder {plan.folder}", flush=True)
             if plan.tracking:
@@ -120,6 +122,12 @@ def _ensure_ray(address: str | None) -> None:
     )
 
 
+def _alive_nodes() -> int:
+    import ray
+
+    return sum(1 for node in ray.nodes() if node.get("Alive"))
+
+
 def _trainable(plan: SearchPlan) -> Any:
     from ray import tune
 
@@ -190,8 +198,9 @@ def _run_config(plan: SearchPlan, callbacks: list[Any]) -> Any:
         )
     return tune.RunConfig(
         name=plan.search_name,
-        storage_path=str(plan.storage_path),
+        storage_path=plan.storage_path,
         callbacks=callbacks,
+        failure_config=tune.FailureConfig(max_failures=plan.max_failures),
         # PBT exploits other trials' checkpoints, so they must outlive a few epochs.
         checkpoint_config=tune.CheckpointConfig(num_to_keep=4 if plan.scheduler == "pbt" else 1),
         verbose=0,

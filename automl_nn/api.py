@@ -62,16 +62,24 @@ class SearchPlan:
     tracking_uri: str | None
     experiment: str
     ray_address: str | None
-    storage_path: Path
+    storage_path: str
     search_name: str
     registered_model_name: str | None
     searcher_options: dict[str, Any] = field(default_factory=dict)
     tracking: bool = True
     verbose: bool = True
+    shared_storage: bool = False
+    max_failures: int = 2
 
     @property
-    def folder(self) -> Path:
-        return self.storage_path / self.search_name
+    def remote_storage(self) -> bool:
+        """Whether storage is a URI (``s3://``, ``gs://``...) rather than a local folder."""
+        return "://" in self.storage_path
+
+    @property
+    def folder(self) -> str:
+        """The search's own folder (or URI) under the storage path."""
+        return f"{self.storage_path.rstrip('/')}/{self.search_name}"
 
     def settings(self) -> dict[str, Any]:
         """The search settings, as logged on the MLflow parent run."""
@@ -89,8 +97,9 @@ class SearchPlan:
             "resources_per_trial": json.dumps(self.resources),
             "space": self.space.source or "python",
             "searcher_options": json.dumps(self.searcher_options, sort_keys=True),
-            "storage_path": str(self.storage_path),
+            "storage_path": self.storage_path,
             "search_name": self.search_name,
+            "max_failures": self.max_failures,
         }
 
 
@@ -115,6 +124,8 @@ def search(
     registered_model_name: str | None = None,
     searcher_options: dict[str, Any] | None = None,
     tracking: bool = True,
+    shared_storage: bool = False,
+    max_failures: int = 2,
     verbose: bool = True,
 ) -> SearchResult:
     """Search architectures and training recipes together; return the trials and the best.
@@ -146,11 +157,16 @@ def search(
         experiment: MLflow experiment name (also names the search folder).
         ray_address: None starts a local Ray; ``auto``, ``ray://host:10001`` or
             ``host:port`` joins a cluster.
-        storage_path: folder (or ``s3://`` URI) holding one folder per search.
+        storage_path: folder (or ``s3://`` URI) holding one folder per search. On a cluster
+            of several nodes it must be reachable from every node: a URI, or a local path
+            that is shared (NFS) and marked so with ``shared_storage=True``.
         registered_model_name: register the best model in MLflow's registry under this name.
         searcher_options: searcher settings, e.g. ``{"optimizer": "TwoPointsDE"}`` for
             nevergrad or ``{"sampler": "random"}`` for optuna.
         tracking: False writes nothing to MLflow (the leaderboard is still returned).
+        shared_storage: the local ``storage_path`` is on storage every node mounts.
+        max_failures: retries of a trial that fails (a lost node, a transient error),
+            from its last checkpoint (Ray Tune's FailureConfig).
         verbose: print the search folder and live progress.
 
     Example:
@@ -177,6 +193,8 @@ def search(
         registered_model_name=registered_model_name,
         searcher_options=searcher_options,
         tracking=tracking,
+        shared_storage=shared_storage,
+        max_failures=max_failures,
         verbose=verbose,
     )
     from automl_nn._runner import run_search
@@ -205,6 +223,8 @@ def plan_search(
     registered_model_name: str | None,
     searcher_options: dict[str, Any] | None,
     tracking: bool = True,
+    shared_storage: bool = False,
+    max_failures: int = 2,
     verbose: bool = True,
 ) -> SearchPlan:
     """Validate every input of :func:`search` and return the plan; starts and writes nothing."""
@@ -217,6 +237,9 @@ def plan_search(
     _positive_int("num_trials", num_trials)
     _positive_int("max_epochs", max_epochs)
     _integer("seed", seed)
+    _integer("max_failures", max_failures)
+    if max_failures < 0:
+        raise ConfigError("max_failures", max_failures, "an integer >= 0")
     if max_concurrent is not None:
         _positive_int("max_concurrent", max_concurrent)
     if time_budget_s is not None and not _positive_number(time_budget_s):
@@ -273,6 +296,8 @@ def plan_search(
         searcher_options=options,
         tracking=tracking,
         verbose=verbose,
+        shared_storage=bool(shared_storage),
+        max_failures=max_failures,
     )
 
 
@@ -357,7 +382,10 @@ def _search_name(experiment: str) -> str:
     return f"{stem}_{dt.datetime.now().strftime('%Y%m%d-%H%M%S-%f')}"
 
 
-def _writable_storage(storage_path: str | Path | None) -> Path:
+def _writable_storage(storage_path: str | Path | None) -> str:
+    """The storage path, absolute; a local folder must exist or be creatable, and writable."""
+    if storage_path is not None and "://" in str(storage_path):
+        return str(storage_path)  # a URI: Ray's pyarrow filesystem reports its own errors
     folder = Path(storage_path or Path.cwd() / "automl_nn_runs").expanduser().resolve()
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -368,13 +396,28 @@ def _writable_storage(storage_path: str | Path | None) -> Path:
         raise ConfigError(
             "storage_path", str(folder), f"a writable folder ({error.strerror})"
         ) from None
-    return folder
+    return str(folder)
+
+
+def check_storage_reaches_every_node(plan: SearchPlan, alive_nodes: int) -> None:
+    """Refuse a local, unshared storage path on a cluster of several nodes.
+
+    Trials on other nodes would write checkpoints where the driver (and resume) never sees
+    them; Ray Tune needs storage every node reaches.
+    """
+    if alive_nodes > 1 and not plan.remote_storage and not plan.shared_storage:
+        raise ConfigError(
+            "storage_path",
+            plan.storage_path,
+            f"storage every one of the {alive_nodes} nodes reaches: an s3:// or gs:// URI, or "
+            "a shared (NFS) folder passed with shared_storage=True (--shared-storage)",
+        )
 
 
 def write_search_file(plan: SearchPlan, parent_run_id: str | None) -> Path:
     """What a later resume needs, next to Ray's own experiment state."""
-    plan.folder.mkdir(parents=True, exist_ok=True)
-    path = plan.folder / SEARCH_FILE
+    path = Path(plan.folder) / SEARCH_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
     record = {
         **plan.settings(),
         "automl_nn_version": __version__,

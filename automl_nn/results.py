@@ -40,7 +40,7 @@ class SearchResult:
             ``epochs``, ``seconds``, the last reported metrics, ``best_<metric>`` and the
             flattened config under ``config.`` columns.
         mlflow_parent_run_id: the search's MLflow parent run.
-        experiment_path: the search's folder (Ray Tune's experiment and checkpoints).
+        experiment_path: the search's folder or URI (Ray Tune's experiment, checkpoints).
         final: the retrained final model, once :meth:`retrain_best` ran.
     """
 
@@ -51,7 +51,7 @@ class SearchResult:
     mode: str
     leaderboard: pd.DataFrame
     mlflow_parent_run_id: str | None
-    experiment_path: Path
+    experiment_path: str
     data: TaskData
     max_epochs: int
     seed: int

@@ -67,3 +67,38 @@ def test_a_2d_only_space_on_sequences_names_the_data(store) -> None:
     data = from_arrays(np.zeros((40, 5), dtype=np.float32), np.arange(40) % 2, name="flat")
     with pytest.raises(SpaceError, match="flat"):
         search(data, CNN_ONLY, **store)
+
+
+def test_negative_max_failures_is_refused(store) -> None:
+    with pytest.raises(ConfigError, match="max_failures"):
+        search("wine", TINY_SPACE, **store, max_failures=-1)
+
+
+def plan_for(store, **settings):
+    from automl_nn.api import plan_search
+
+    defaults = dict(
+        searcher="random", scheduler="fifo", num_trials=1, time_budget_s=None, max_epochs=1,
+        metric=None, mode=None, seed=0, max_concurrent=None, resources_per_trial=None,
+        tracking_uri=store["tracking_uri"], experiment="tests", ray_address=None,
+        storage_path=store["storage_path"], registered_model_name=None, searcher_options=None,
+    )  # fmt: skip
+    return plan_search("wine", TINY_SPACE, **{**defaults, **settings})
+
+
+def test_a_local_unshared_storage_path_is_refused_on_a_cluster(store) -> None:
+    from automl_nn.api import check_storage_reaches_every_node
+
+    plan = plan_for(store)
+    check_storage_reaches_every_node(plan, alive_nodes=1)
+    with pytest.raises(ConfigError, match="every one of the 3 nodes") as caught:
+        check_storage_reaches_every_node(plan, alive_nodes=3)
+    assert caught.value.field == "storage_path"
+    check_storage_reaches_every_node(plan_for(store, shared_storage=True), alive_nodes=3)
+    check_storage_reaches_every_node(plan_for(store, storage_path="s3://bucket/runs"), alive_nodes=3)
+
+
+def test_search_folder_names_never_leave_the_storage_folder(store) -> None:
+    plan = plan_for(store, experiment="../../etc/passwd")
+    assert plan.folder.startswith(plan.storage_path + "/")
+    assert ".." not in plan.search_name and "/" not in plan.search_name

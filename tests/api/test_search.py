@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -106,7 +107,7 @@ def test_search_result_leaderboard_and_best(finished) -> None:
     assert board.val_accuracy.is_monotonic_decreasing
     assert result.best_metric == board.val_accuracy.iloc[0]
     assert result.best_config["model"]["family"] == "mlp"
-    assert result.experiment_path.is_dir()
+    assert Path(result.experiment_path).is_dir()
 
 
 def test_retrain_best_tests_on_the_held_out_split_and_logs_it(finished, tmp_path) -> None:
