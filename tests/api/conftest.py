@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
@@ -20,19 +21,28 @@ TINY_SPACE = {
 }
 
 
+@pytest.fixture(scope="session")
+def shared_sqlite_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One sqlite store for the session: creating its tables costs seconds."""
+    return f"sqlite:///{tmp_path_factory.mktemp('api_store')}/mlflow.db"
+
+
 @pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
-    """A sqlite tracking URI and a storage folder, with the test run from tmp_path."""
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_sqlite_uri: str) -> dict:
+    """Search settings writing to a fresh experiment and folder, run from tmp_path."""
     monkeypatch.chdir(tmp_path)  # MLflow's local artifacts land in ./mlruns
     return {
-        "tracking_uri": f"sqlite:///{tmp_path}/mlflow.db",
+        "tracking_uri": shared_sqlite_uri,
         "storage_path": str(tmp_path / "runs"),
-        "experiment": "tests",
+        "experiment": f"tests-{uuid.uuid4().hex[:10]}",
         "verbose": False,
     }
 
 
 def runs_of(tracking_uri: str, experiment: str = "tests") -> list:
+    """Runs of an experiment; a sqlite store that was never created has none."""
+    if tracking_uri.startswith("sqlite:///") and not Path(tracking_uri[len("sqlite:///") :]).exists():
+        return []
     client = MlflowClient(tracking_uri)
     found = client.get_experiment_by_name(experiment)
     if found is None:

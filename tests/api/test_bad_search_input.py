@@ -45,7 +45,7 @@ def test_bad_input_is_refused_before_ray_starts(store, data, space, settings, er
     if field is not None:
         assert caught.value.field == field and field in str(caught.value)
     assert ray.is_initialized() == was_running
-    assert runs_of(store["tracking_uri"]) == []
+    assert runs_of(store["tracking_uri"], store["experiment"]) == []
 
 
 def test_unreachable_tracking_server_is_refused(store) -> None:
@@ -58,7 +58,7 @@ def test_unwritable_storage_path_is_refused(store, tmp_path) -> None:
     blocker.write_text("not a folder")
     with pytest.raises(ConfigError, match="storage_path"):
         search("wine", TINY_SPACE, **{**store, "storage_path": str(blocker / "runs")})
-    assert runs_of(store["tracking_uri"]) == []
+    assert runs_of(store["tracking_uri"], store["experiment"]) == []
 
 
 def test_a_2d_only_space_on_sequences_names_the_data(store) -> None:
