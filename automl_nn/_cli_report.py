@@ -100,7 +100,10 @@ def print_stored_search(search: StoredSearch) -> None:
         f"{search.experiment!r}: {len(search.leaderboard)} trials by {search.metric} "
         f"({search.mode})"
     )
-    print(leaderboard_table(search.leaderboard, search.metric))
+    if search.leaderboard.empty:
+        print("No trial has started yet.")
+    else:
+        print(leaderboard_table(search.leaderboard, search.metric))
 
 
 def datasets_table() -> str:

@@ -61,9 +61,10 @@ def read_search(
         TrackingError: the store cannot be reached or holds no runs.
         ConfigError: no such experiment, or ``run_id`` is not a search of it.
 
-    Example:
-        >>> search = read_search("automl_nn", "sqlite:///mlflow.db")  # doctest: +SKIP
-        >>> search.leaderboard[["trial_id", "status", search.metric]]
+    Example::
+
+        search = read_search("automl_nn", "sqlite:///mlflow.db")
+        search.leaderboard[["trial_id", "status", search.metric]]
     """
     client = _client(resolve_tracking_uri(tracking_uri))
     experiment_id = _experiment_id(client, experiment)
@@ -74,8 +75,8 @@ def read_search(
             "--run", parent.info.run_id, "the parent run of an automl_nn search (metric, mode)"
         )
     rows = [_trial_row(client, child, metric) for child in _child_runs(client, parent)]
-    leaderboard = pd.DataFrame(rows, columns=None if rows else ["trial_id", "status", "epochs"])
-    if metric in leaderboard:
+    leaderboard = pd.DataFrame(rows)
+    if rows:
         leaderboard = leaderboard.sort_values(
             metric, ascending=mode == "min", na_position="last"
         ).reset_index(drop=True)
@@ -102,7 +103,7 @@ def _client(uri: str) -> MlflowClient:
     if not local.exists():
         raise TrackingError(
             f"tracking_uri = {uri!r} is not valid: no MLflow store there; expected the "
-            f"--tracking-uri the search tracked to"
+            "--tracking-uri the search tracked to"
         )
     return MlflowClient(uri)
 

@@ -6,7 +6,7 @@ import json
 import os
 import random
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ray.tune import Callback
 
@@ -16,6 +16,9 @@ from automl_nn.errors import SearchError
 from automl_nn.results import SearchResult
 from automl_nn.space import flatten_config
 from automl_nn.tracking import MlflowTracker, NullTracker, Tracker, TrackingCallback
+
+if TYPE_CHECKING:
+    from automl_nn.searchers import ControllerSearcher
 
 
 def run_search(plan: SearchPlan) -> SearchResult:
@@ -39,11 +42,13 @@ def run_search(plan: SearchPlan) -> SearchResult:
                 print(
                     f"automl_nn: MLflow parent run {tracker.parent_run_id} at {plan.tracking_uri}"
                 )
+        tune_config = _tune_config(plan)
+        callbacks = [tracking, recorder, *_story_callbacks(tracker, tune_config.search_alg)]
         tuner = tune.Tuner(
             _trainable(plan),
             param_space=_param_space(plan),
-            tune_config=_tune_config(plan),
-            run_config=_run_config(plan, [tracking, recorder]),
+            tune_config=tune_config,
+            run_config=_run_config(plan, callbacks),
         )
         tuner.fit()
         result = SearchResult.from_trials(
@@ -79,6 +84,43 @@ class TrialRecorder(Callback):
 
     def on_experiment_end(self, trials: list[Any], **info: Any) -> None:
         self.trials = list(trials)
+
+
+class ControllerStoryCallback(Callback):
+    """Logs an RL controller's story on the parent run: points as trials end, a plot at the end.
+
+    Ray tells the searcher that a trial ended before it tells the callbacks, so the points of
+    the update that trial caused are there to drain.
+    """
+
+    def __init__(self, tracker: Tracker, searcher: ControllerSearcher) -> None:
+        self.tracker = tracker
+        self.searcher = searcher
+        self.told = False
+
+    def on_trial_complete(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
+        self._log_story()
+
+    def on_trial_error(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
+        self._log_story()
+
+    def on_experiment_end(self, trials: list[Any], **info: Any) -> None:
+        self._log_story()
+        if self.told:
+            self.tracker.log_figure(self.searcher.story_figure(), "controller.png")
+
+    def _log_story(self) -> None:
+        for metrics, step in self.searcher.drain_story():
+            self.tracker.search_metrics(metrics, step)
+            self.told = True
+
+
+def _story_callbacks(tracker: Tracker, search_alg: Any) -> list[Callback]:
+    from automl_nn.searchers import ControllerSearcher
+
+    if isinstance(search_alg, ControllerSearcher):
+        return [ControllerStoryCallback(tracker, search_alg)]
+    return []
 
 
 def _interrupted() -> bool:
@@ -139,6 +181,8 @@ def _trainable(plan: SearchPlan) -> Any:
         max_epochs=plan.max_epochs,
         seed=plan.seed,
         torch_threads=max(1, int(plan.resources["cpu"])),
+        trial_timeout_s=plan.trial_timeout_s,
+        plugins=plan.plugins,
     )
     return tune.with_resources(with_data, dict(plan.resources))
 

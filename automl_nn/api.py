@@ -10,6 +10,7 @@ import json
 import math
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,8 @@ class SearchPlan:
     verbose: bool = True
     shared_storage: bool = False
     max_failures: int = 2
+    trial_timeout_s: float | None = None
+    plugins: tuple[str, ...] = ()
 
     @property
     def remote_storage(self) -> bool:
@@ -100,6 +103,8 @@ class SearchPlan:
             "storage_path": self.storage_path,
             "search_name": self.search_name,
             "max_failures": self.max_failures,
+            "trial_timeout_s": self.trial_timeout_s,
+            "plugins": ",".join(self.plugins),
         }
 
 
@@ -126,6 +131,8 @@ def search(
     tracking: bool = True,
     shared_storage: bool = False,
     max_failures: int = 2,
+    trial_timeout_s: float | None = None,
+    plugins: Sequence[str] = (),
     verbose: bool = True,
 ) -> SearchResult:
     """Search architectures and training recipes together; return the trials and the best.
@@ -167,6 +174,10 @@ def search(
         shared_storage: the local ``storage_path`` is on storage every node mounts.
         max_failures: retries of a trial that fails (a lost node, a transient error),
             from its last checkpoint (Ray Tune's FailureConfig).
+        trial_timeout_s: a trial training longer than this ends with status ``timed_out``
+            (checked between batches); the search goes on.
+        plugins: modules every trial imports first, e.g. one that registers your own model
+            family with ``automl_nn.models.register_model_family``.
         verbose: print the search folder and live progress.
 
     Example:
@@ -195,6 +206,8 @@ def search(
         tracking=tracking,
         shared_storage=shared_storage,
         max_failures=max_failures,
+        trial_timeout_s=trial_timeout_s,
+        plugins=plugins,
         verbose=verbose,
     )
     from automl_nn._runner import run_search
@@ -225,12 +238,15 @@ def plan_search(
     tracking: bool = True,
     shared_storage: bool = False,
     max_failures: int = 2,
+    trial_timeout_s: float | None = None,
+    plugins: Sequence[str] = (),
     verbose: bool = True,
 ) -> SearchPlan:
     """Validate every input of :func:`search` and return the plan; starts and writes nothing."""
     from automl_nn.schedulers import list_schedulers
     from automl_nn.searchers import SearcherSettings, check_searcher
 
+    plugin_modules = _imported_plugins(plugins)
     task_data = load_dataset(data) if isinstance(data, str) else data
     if not isinstance(task_data, TaskData):
         raise ConfigError("data", type(data).__name__, "a TaskData or a built-in data set name")
@@ -244,6 +260,8 @@ def plan_search(
         _positive_int("max_concurrent", max_concurrent)
     if time_budget_s is not None and not _positive_number(time_budget_s):
         raise ConfigError("time_budget_s", time_budget_s, "a number of seconds > 0, or None")
+    if trial_timeout_s is not None and not _positive_number(trial_timeout_s):
+        raise ConfigError("trial_timeout_s", trial_timeout_s, "a number of seconds > 0, or None")
     chosen_metric = metric or ("val_loss" if task_data.kind == "regression" else "val_accuracy")
     valid_metrics = reported_metrics(task_data.kind)
     if chosen_metric not in valid_metrics:
@@ -298,7 +316,23 @@ def plan_search(
         verbose=verbose,
         shared_storage=bool(shared_storage),
         max_failures=max_failures,
+        trial_timeout_s=None if trial_timeout_s is None else float(trial_timeout_s),
+        plugins=plugin_modules,
     )
+
+
+def _imported_plugins(plugins: Sequence[str]) -> tuple[str, ...]:
+    """Import each plugin module here first, so its registrations validate the space."""
+    import importlib
+
+    if isinstance(plugins, str):
+        plugins = (plugins,)
+    for module in plugins:
+        try:
+            importlib.import_module(module)
+        except ImportError as error:
+            raise ConfigError("plugins", module, f"an importable module ({error})") from None
+    return tuple(plugins)
 
 
 def _integer(field_name: str, value: Any) -> None:

@@ -21,7 +21,7 @@ import re
 import sys
 import traceback
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from automl_nn import __version__
 from automl_nn.api import (
@@ -32,6 +32,10 @@ from automl_nn.api import (
     search,
 )
 from automl_nn.errors import AutomlNNError, ConfigError
+
+if TYPE_CHECKING:
+    from automl_nn.data import TaskData
+    from automl_nn.results import SearchResult
 
 PROG = "automl-nn"
 EXIT_OK = 0
@@ -136,118 +140,138 @@ def _add_search_command(commands: Any, common: argparse.ArgumentParser) -> None:
         description="Search architectures and training recipes together on Ray Tune, track "
         "every trial in MLflow, then retrain the best config on train+val and test it.",
     )
-    data = command.add_argument_group("data")
-    source = data.add_mutually_exclusive_group(required=True)
+    _add_data_flags(command.add_argument_group("data"))
+    _add_how_flags(command.add_argument_group("what and how to search"))
+    _add_budget_flags(command.add_argument_group("budgets"))
+    _add_resource_flags(command.add_argument_group("resources"))
+    _add_tracking_flags(command.add_argument_group("tracking and output"))
+    command.set_defaults(handler=_run_search)
+
+
+def _add_data_flags(group: argparse._ArgumentGroup) -> None:
+    """Where the data comes from: a built-in set or a CSV file."""
+    source = group.add_mutually_exclusive_group(required=True)
     source.add_argument(
         "--dataset", metavar="NAME", help="a built-in data set (automl-nn datasets)"
     )
     source.add_argument("--csv", metavar="PATH", type=Path, help="a CSV file, one row a sample")
-    data.add_argument("--target", metavar="COLUMN", help="the target column of --csv")
-    how = command.add_argument_group("what and how to search")
-    how.add_argument(
+    group.add_argument("--target", metavar="COLUMN", help="the target column of --csv")
+
+
+def _add_how_flags(group: argparse._ArgumentGroup) -> None:
+    """The space, the searcher and scheduler, and what they optimize."""
+    group.add_argument(
         "--space",
         metavar="NAME_OR_PATH",
         default="default",
         help="a packaged space (automl-nn spaces) or a YAML path (default: %(default)s)",
     )
-    how.add_argument(
+    group.add_argument(
         "--searcher",
         metavar="NAME",
         default=DEFAULT_SEARCHER,
         help="who proposes configs (default: %(default)s)",
     )
-    how.add_argument(
+    group.add_argument(
         "--scheduler",
         metavar="NAME",
         default=DEFAULT_SCHEDULER,
         help="who stops trials early (default: %(default)s)",
     )
-    how.add_argument(
+    group.add_argument(
         "--searcher-option",
         metavar="KEY=VALUE",
         action="append",
         default=[],
         help="a searcher setting, repeatable; VALUE is read as JSON when it parses",
     )
-    how.add_argument(
+    group.add_argument(
         "--metric", metavar="NAME", help="metric to optimize (val_accuracy or val_loss by task)"
     )
-    how.add_argument("--mode", choices=("min", "max"), help="inferred from the metric")
-    how.add_argument(
+    group.add_argument("--mode", choices=("min", "max"), help="inferred from the metric")
+    group.add_argument(
         "--seed",
         metavar="N",
         type=int,
         default=_search_default("seed"),
         help="seeds the searcher and every trial (default: %(default)s)",
     )
-    budget = command.add_argument_group("budgets")
-    budget.add_argument(
+
+
+def _add_budget_flags(group: argparse._ArgumentGroup) -> None:
+    """How many trials, how long, how many epochs."""
+    group.add_argument(
         "--trials",
         metavar="N",
         type=int,
         default=DEFAULT_NUM_TRIALS,
         help="the trial budget (default: %(default)s)",
     )
-    budget.add_argument(
+    group.add_argument(
         "--budget",
         metavar="DURATION",
         help="a wall-clock budget: 300, 90s, 10m or 2h (default: none)",
     )
-    budget.add_argument(
+    group.add_argument(
         "--epochs",
         metavar="N",
         type=int,
         default=DEFAULT_MAX_EPOCHS,
         help="epochs of a trial no scheduler stops (default: %(default)s)",
     )
-    resources = command.add_argument_group("resources")
-    resources.add_argument(
+
+
+def _add_resource_flags(group: argparse._ArgumentGroup) -> None:
+    """What each trial gets and where the trials run."""
+    group.add_argument(
         "--max-concurrent",
         metavar="N",
         type=int,
         help="trials at once (default: as resources allow)",
     )
-    resources.add_argument(
+    group.add_argument(
         "--cpus-per-trial", metavar="N", type=float, help="CPUs per trial (default: search()'s)"
     )
-    resources.add_argument(
+    group.add_argument(
         "--gpus-per-trial",
         metavar="N",
         type=float,
         help="GPUs per trial, fractions allowed (default: search()'s)",
     )
-    resources.add_argument(
+    group.add_argument(
         "--address",
         metavar="ADDRESS",
         help="Ray cluster to join: auto, ray://host:10001 or host:port",
     )
-    resources.add_argument(
+    group.add_argument(
         "--storage",
         metavar="DIR",
         type=Path,
         help="folder of the search folders (default: ./automl_nn_runs)",
     )
-    tracking = command.add_argument_group("tracking and output")
-    tracking.add_argument(
+
+
+def _add_tracking_flags(group: argparse._ArgumentGroup) -> None:
+    """Where the runs are tracked and what happens after the search."""
+    group.add_argument(
         "--tracking-uri", metavar="URI", help="MLflow tracking URI (MLflow's default)"
     )
-    tracking.add_argument(
+    group.add_argument(
         "--experiment",
         metavar="NAME",
         default=_search_default("experiment"),
         help="MLflow experiment name, also names the search folder (default: %(default)s)",
     )
-    tracking.add_argument(
+    group.add_argument(
         "--register-model", metavar="NAME", help="register the best model in MLflow under NAME"
     )
-    tracking.add_argument(
+    group.add_argument(
         "--no-retrain", action="store_true", help="skip retraining and testing the best config"
     )
-    tracking.add_argument(
+    group.add_argument(
         "--export", metavar="DIR", type=Path, help="write the final model (TorchScript) to DIR"
     )
-    tracking.add_argument("--quiet", action="store_true", help="no live progress lines")
-    command.set_defaults(handler=_run_search)
+    group.add_argument("--quiet", action="store_true", help="no live progress lines")
 
 
 def _add_show_command(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -355,7 +379,7 @@ def _run_search(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _search_data(args: argparse.Namespace) -> Any:
+def _search_data(args: argparse.Namespace) -> TaskData | str:
     """The data set name, or the CSV file read as TaskData."""
     if args.csv is None:
         if args.target is not None:
@@ -373,7 +397,7 @@ def _resources(args: argparse.Namespace) -> dict[str, float] | None:
     return {key: value for key, value in given.items() if value is not None} or None
 
 
-def _print_mlflow_hint(tracking_uri: str, experiment: str, result: Any) -> None:
+def _print_mlflow_hint(tracking_uri: str, experiment: str, result: SearchResult) -> None:
     print(f"MLflow: parent run {result.mlflow_parent_run_id} in experiment {experiment!r}")
     if tracking_uri.startswith(("http://", "https://")):
         print(f"  open the MLflow UI: {tracking_uri}")

@@ -8,6 +8,7 @@ driver's TrackingCallback does), and the data arrives once through Ray's object 
 from __future__ import annotations
 
 import copy
+import importlib
 import math
 import tempfile
 from pathlib import Path
@@ -34,25 +35,33 @@ def train_trial(
     max_epochs: int,
     seed: int,
     torch_threads: int,
+    trial_timeout_s: float | None = None,
+    plugins: tuple[str, ...] = (),
 ) -> None:
     """Ray Tune function trainable: one ``tune.report`` (with a checkpoint) per epoch.
 
     Each report holds the epoch's metrics, ``epoch``, ``fit_status`` (``running`` until the
-    last epoch, then ``completed``, ``early_stopping`` or ``diverged``) and ``node_id``. A
-    restored trial (paused by HyperBand, exploited by PBT, retried after a lost node)
-    continues from its last checkpoint.
+    last epoch, then ``completed``, ``early_stopping``, ``diverged`` or ``timed_out``) and
+    ``node_id``. A restored trial (paused by HyperBand, exploited by PBT, retried after a
+    lost node) continues from its last checkpoint; ``trial_timeout_s`` counts the training
+    time of every attempt.
     """
     import ray
     from ray import tune
 
     from automl_nn.training import TrainingRun
 
+    for module in plugins:  # e.g. model families the user registered in the driver
+        importlib.import_module(module)
     torch.set_num_threads(torch_threads)
     run = TrainingRun(trial_config(config, max_epochs), data, seed=seed)
     checkpoint = tune.get_checkpoint()
     if checkpoint is not None:
         with checkpoint.as_directory() as folder:
             run.load_state_dict(torch.load(Path(folder) / STATE_FILE, weights_only=True))
+    if trial_timeout_s is not None:
+        spent = sum(row["epoch_seconds"] for row in run.history)
+        run.time_limit_s = max(0.0, trial_timeout_s - spent)
     node_id = ray.get_runtime_context().get_node_id()
 
     def report(epoch: int, metrics: dict[str, Any]) -> bool:

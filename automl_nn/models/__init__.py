@@ -6,6 +6,9 @@ Every family lives in its own module and registers itself with
 - ``mlp``: hidden linear layers over the flattened input (any input rank).
 - ``cnn``: a stack of convolutions, 1-D for ``(C, L)`` and 2-D for ``(C, H, W)`` input.
 - ``resnet``: stages of residual blocks, 1-D or 2-D.
+- ``chain``: a searched chain of layers, each with its own op and width (NAS); conv ops for
+  sequences and images, linear ops for tabular input.
+- ``cell``: a searched NAS-Bench-201 cell (4 nodes, 6 edges) stacked in stages, 1-D or 2-D.
 
 Example:
     >>> from types import SimpleNamespace
@@ -18,7 +21,7 @@ Example:
 from __future__ import annotations
 
 # The family modules register themselves on import.
-from automl_nn.models import _cnn, _mlp, _resnet  # noqa: F401
+from automl_nn.models import _cell, _chain, _cnn, _mlp, _resnet  # noqa: F401
 from automl_nn.models._build import ModelTask, build_model, count_parameters
 from automl_nn.models._registry import (
     check_model_config,

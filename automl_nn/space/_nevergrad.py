@@ -2,7 +2,9 @@
 
 A choice becomes ``ng.p.Choice`` over ``(option index, option parameter)`` tuples, so
 Nevergrad only draws the parameters of the option it takes, and the value says which
-option that was.
+option that was. A repeat becomes ``(count, (copy 0, ..., copy high - 1))``: every copy has
+its own parameters, and those past the count are ignored, so a change of count keeps the
+copies that stay.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
-from automl_nn.space._nodes import Choice, Constant, Node, Tree
+from automl_nn.space._nodes import Choice, Constant, Node, Repeat, Tree
 
 if TYPE_CHECKING:
     import nevergrad as ng
@@ -31,6 +33,9 @@ def _parameter(node: Node, ng: Any) -> Any:
     if isinstance(node, Choice):
         options = [ng.p.Tuple(i, _parameter(o.node, ng)) for i, o in enumerate(node.options)]
         return ng.p.Choice(options)
+    if isinstance(node, Repeat):
+        copies = ng.p.Tuple(*(_parameter(node.each, ng) for _ in range(node.high)))
+        return ng.p.Tuple(_parameter(node.count, ng), copies)
     if node.is_degenerate:
         return node.top
     kind = ng.p.Log if node.log else ng.p.Scalar
@@ -47,4 +52,8 @@ def from_nevergrad(node: Node, value: Any) -> Any:
     if isinstance(node, Choice):
         index, option_value = value
         return from_nevergrad(node.options[index].node, option_value)
+    if isinstance(node, Repeat):
+        count_value, copies = value
+        count = from_nevergrad(node.count, count_value)
+        return [from_nevergrad(node.each, item) for item in copies[:count]]
     return node.top if node.is_degenerate else node.finalize(float(value))

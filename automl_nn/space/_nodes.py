@@ -1,6 +1,6 @@
-"""The node tree behind a search space: constants, sub-trees, choices and numeric ranges.
+"""The node tree behind a search space: constants, sub-trees, choices, ranges and repeats.
 
-A parsed space is a tree of four node kinds. They are immutable; transformations
+A parsed space is a tree of five node kinds. They are immutable; transformations
 (merging, specializing) build new trees. ``source`` names the file a node came from, for
 error messages, and takes no part in equality.
 """
@@ -26,7 +26,10 @@ PARAMETER_MODIFIERS: dict[str, tuple[str, ...]] = {
     "loguniform": (),
     "int": ("log",),
     "quantized": ("q", "log"),
+    "repeat": ("each",),
 }
+# The keys whose constant string labels a sub-tree option of a choice, in order of preference.
+LABEL_KEYS: tuple[str, ...] = ("name", "family", "op")
 
 SCALAR_TYPES = (str, int, float, bool, type(None))
 
@@ -83,7 +86,7 @@ class Choice:
 
     @property
     def labels(self) -> tuple[str, ...]:
-        """Option labels: a sub-tree's ``name`` or ``family`` when unique, else the index."""
+        """Option labels: a sub-tree's ``name``, ``family`` or ``op`` if unique, else the index."""
         return option_labels([label_candidate(option.node) for option in self.options])
 
     @property
@@ -172,7 +175,31 @@ class Numeric:
         return {"loguniform" if self.log else "uniform": bounds}
 
 
-Node = Constant | Tree | Choice | Numeric
+@dataclass(frozen=True)
+class Repeat:
+    """A list of ``low`` to ``high`` copies of ``each``, every copy resolved on its own.
+
+    The count is one decision; the decisions inside copy ``i`` (path ``path[i]``) count only
+    when the count exceeds ``i``.
+    """
+
+    low: int
+    high: int
+    each: Node
+    source: str | None = field(default=None, compare=False)
+
+    @property
+    def count(self) -> Numeric:
+        """The number of copies, as the int range it is decided from."""
+        return Numeric(self.low, self.high, integer=True, source=self.source)
+
+    @property
+    def counts(self) -> tuple[int, ...]:
+        """Every count the list may have, from ``low`` to ``high``."""
+        return tuple(range(self.low, self.high + 1))
+
+
+Node = Constant | Tree | Choice | Numeric | Repeat
 
 
 def is_scalar_constant(node: Node) -> bool:
@@ -181,14 +208,14 @@ def is_scalar_constant(node: Node) -> bool:
 
 
 def label_candidate(option: Any) -> str | None:
-    """The ``name`` or ``family`` string of an option (a sub-tree or its raw mapping)."""
+    """The ``name``, ``family`` or ``op`` string of an option (a sub-tree or its raw mapping)."""
     if isinstance(option, Tree):
         fields = {k: c.value for k, c in option.children.items() if isinstance(c, Constant)}
     elif isinstance(option, dict):
         fields = option
     else:
         return None
-    for key in ("name", "family"):
+    for key in LABEL_KEYS:
         if isinstance(fields.get(key), str):
             return fields[key]
     return None
@@ -213,6 +240,14 @@ def option_path(path: str, label: str) -> str:
     return f"{path}[{label}]"
 
 
+def index_path(path: str, index: int | str) -> str:
+    """The path of one copy of a repeat (``model.layers`` + 3: ``model.layers[3]``).
+
+    Errors about the ``each`` node of any copy use the index ``*``.
+    """
+    return f"{path}[{index}]"
+
+
 def merge(base: Node, override: Node) -> Node:
     """Deep-merge ``override`` over ``base``: mappings key by key, anything else replaces."""
     if not (isinstance(base, Tree) and isinstance(override, Tree)):
@@ -231,6 +266,8 @@ def to_raw(node: Node) -> Any:
         return {key: to_raw(child) for key, child in node.children.items()}
     if isinstance(node, Choice):
         return {"grid" if node.is_grid else "choice": [_option_raw(o) for o in node.options]}
+    if isinstance(node, Repeat):
+        return {"repeat": [node.low, node.high], "each": to_raw(node.each)}
     return node.to_raw()
 
 

@@ -22,8 +22,10 @@ from automl_nn.space._nodes import (
     Node,
     Numeric,
     Option,
+    Repeat,
     Tree,
     child_path,
+    index_path,
     label_candidate,
     merge,
     option_labels,
@@ -110,6 +112,8 @@ class Parser:
                 raise self.error(child_path(path, key), raw[key], f"no key beside {kind}{but}")
         if kind in ("choice", "grid"):
             return self.choice(raw[kind], path, is_grid=kind == "grid")
+        if kind == "repeat":
+            return self.repeat(raw, path)
         return self.numeric(raw, path, kind)
 
     def choice(self, raw_options: Any, path: str, is_grid: bool) -> Choice:
@@ -154,6 +158,23 @@ class Parser:
             kind for given_kind in given for kind in TASK_SHORTHANDS.get(given_kind, [given_kind])
         ]
         return tuple(dict.fromkeys(expanded))
+
+    def repeat(self, raw: dict[str, Any], path: str) -> Repeat:
+        """Parse ``{repeat: [low, high], each: node}``: a list of low to high copies of a node."""
+        bounds = raw["repeat"]
+        field = child_path(path, "repeat")
+        if not (
+            isinstance(bounds, list)
+            and len(bounds) == 2
+            and all(_is_number(b, integer=True) for b in bounds)
+        ):
+            raise self.error(field, bounds, "[low, high]: two integers")
+        low, high = bounds
+        if not 0 <= low <= high:
+            raise self.error(field, bounds, "[low, high] with 0 <= low <= high")
+        if "each" not in raw:
+            raise self.error(child_path(path, "each"), None, "the node each copy is made of")
+        return Repeat(low, high, self.node(raw["each"], index_path(path, "*")), self.source)
 
     def numeric(self, raw: dict[str, Any], path: str, kind: str) -> Numeric:
         """Parse ``uniform``, ``loguniform``, ``int`` or ``quantized`` and check its range."""

@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from automl_nn.errors import DataError, SpaceError, one_of
-from automl_nn.space._nodes import INPUT_KINDS, Choice, Node, Option, Tree, child_path, option_path
+from automl_nn.space._nodes import (
+    INPUT_KINDS,
+    Choice,
+    Node,
+    Option,
+    Repeat,
+    Tree,
+    child_path,
+    index_path,
+    option_path,
+)
 from automl_nn.vocabulary import TASK_KINDS
 
 
@@ -25,6 +35,9 @@ def specialize(node: Node, path: str, task: str, input_kind: str) -> Node:
             for key, child in node.children.items()
         }
         return Tree(children, node.source)
+    if isinstance(node, Repeat):
+        each = specialize(node.each, index_path(path, "*"), task, input_kind)
+        return Repeat(node.low, node.high, each, node.source)
     if not isinstance(node, Choice):
         return node
     kept = [

@@ -29,6 +29,7 @@ _END_OF_FIT: dict[str, tuple[str, str | None]] = {
     "completed": ("completed", None),
     "early_stopping": ("completed", "early stopping"),
     "diverged": ("diverged", None),
+    "timed_out": ("timed_out", "the trial ran past trial_timeout_s"),
 }
 
 

@@ -34,7 +34,8 @@ class FitResult:
         metrics: the validation metrics of the last epoch.
         model: the trained model (in eval mode).
         num_parameters: trainable parameters of the model.
-        status: ``completed``, ``early_stopping``, ``diverged`` or ``stopped`` (by on_epoch).
+        status: ``completed``, ``early_stopping``, ``diverged``, ``timed_out`` (a
+            TrainingRun's time limit) or ``stopped`` (by on_epoch).
         seconds: wall-clock time of the run.
         test_metrics: ``test_accuracy``... filled only for a retrained final model.
     """
@@ -107,10 +108,20 @@ class TrainingRun:
         ('completed', 2)
     """
 
-    def __init__(self, config: dict[str, Any], data: TaskData, *, seed: int = 0) -> None:
+    def __init__(
+        self,
+        config: dict[str, Any],
+        data: TaskData,
+        *,
+        seed: int = 0,
+        time_limit_s: float | None = None,
+    ) -> None:
         from automl_nn.models import build_model
 
         self.started = time.perf_counter()
+        # Training stops between two batches once this much time has passed in run().
+        self.time_limit_s = time_limit_s
+        self.deadline = math.inf
         self.config = check_config(config, data)
         torch.manual_seed(seed)
         self.generator = torch.Generator().manual_seed(seed)
@@ -149,7 +160,13 @@ class TrainingRun:
         self.epochs_without_gain = 0
 
     def run(self, on_epoch: EpochCallback | None = None) -> str:
-        """Train the remaining epochs; return the final status."""
+        """Train the remaining epochs; return the final status.
+
+        With a ``time_limit_s``, an epoch that reaches it ends after its current batch, is
+        validated and reported, and the run ends with status ``timed_out``.
+        """
+        if self.time_limit_s is not None:
+            self.deadline = time.perf_counter() + self.time_limit_s
         for epoch in range(len(self.history), self.epoch_count):
             row = self._one_epoch(epoch)
             self.history.append(row)
@@ -209,6 +226,8 @@ class TrainingRun:
     def _status(self, row: dict[str, float], epoch: int, epochs_without_gain: int) -> str:
         if not (math.isfinite(row["train_loss"]) and math.isfinite(row["val_loss"])):
             return "diverged"
+        if time.perf_counter() >= self.deadline:
+            return "timed_out"
         if self.patience is not None and epochs_without_gain >= self.patience:
             return "early_stopping"
         return "completed" if epoch + 1 == self.epoch_count else "running"
@@ -253,6 +272,8 @@ class TrainingRun:
             self.optimizer.step()
             total_loss += loss.detach() * (stop - start)
             samples += stop - start
+            if time.perf_counter() >= self.deadline:
+                break
         return float(total_loss) / max(samples, 1), samples, lr
 
 

@@ -41,7 +41,10 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_sqlite_uri: st
 
 def runs_of(tracking_uri: str, experiment: str = "tests") -> list:
     """Runs of an experiment; a sqlite store that was never created has none."""
-    if tracking_uri.startswith("sqlite:///") and not Path(tracking_uri[len("sqlite:///") :]).exists():
+    if (
+        tracking_uri.startswith("sqlite:///")
+        and not Path(tracking_uri[len("sqlite:///") :]).exists()
+    ):
         return []
     client = MlflowClient(tracking_uri)
     found = client.get_experiment_by_name(experiment)

@@ -95,7 +95,9 @@ def test_a_local_unshared_storage_path_is_refused_on_a_cluster(store) -> None:
         check_storage_reaches_every_node(plan, alive_nodes=3)
     assert caught.value.field == "storage_path"
     check_storage_reaches_every_node(plan_for(store, shared_storage=True), alive_nodes=3)
-    check_storage_reaches_every_node(plan_for(store, storage_path="s3://bucket/runs"), alive_nodes=3)
+    check_storage_reaches_every_node(
+        plan_for(store, storage_path="s3://bucket/runs"), alive_nodes=3
+    )
 
 
 def test_search_folder_names_never_leave_the_storage_folder(store) -> None:

@@ -154,3 +154,12 @@ def test_a_run_restored_from_its_state_continues_exactly(wine, tmp_path) -> None
     resumed.load_state_dict(torch.load(path, weights_only=True))
     assert resumed.run() == "completed"
     assert without_timings(resumed.history) == without_timings(whole.history)
+
+
+def test_a_time_limit_ends_the_run_between_batches_as_timed_out(wine) -> None:
+    from automl_nn.training import TrainingRun
+
+    run = TrainingRun(mlp_config(training={"batch_size": 1, "epochs": 50}), wine, time_limit_s=0.05)
+    assert run.run() == "timed_out"
+    assert len(run.history) == 1  # the first epoch was cut short and still validated
+    assert "val_accuracy" in run.history[0]

@@ -1,0 +1,338 @@
+"""An RL controller (Zoph and Le, 2017): an LSTM policy over decisions, trained by REINFORCE.
+
+The controller emits the whole joint space (architecture and training recipe) as one
+sequence of decisions from ``Space.decisions(num_bins)``: choices directly, numeric ranges
+as bins (log-spaced on log ranges). A decision is sampled only when it is active given the
+choices before it; inactive positions hold 0 and are not part of the log-probability.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import torch
+from ray.tune.search import Searcher
+from torch import nn
+
+from automl_nn.searchers._registry import SearcherSettings, register_searcher
+from automl_nn.searchers._sequences import (
+    Option,
+    at_least,
+    check_decidable,
+    decide_in_order,
+    number_in,
+    read_options,
+    reward_of,
+)
+from automl_nn.space import Space, active_decisions
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+RL_OPTIONS: dict[str, Option] = {
+    "lr": Option(0.01, number_in(0.0, float("inf"), low_open=True, high_open=True), "a number > 0"),
+    "batch_size": Option(4, at_least(1), "an integer >= 1"),
+    "entropy_weight": Option(
+        0.01, number_in(0.0, float("inf"), low_open=False, high_open=True), "a number >= 0"
+    ),
+    "baseline_decay": Option(
+        0.8, number_in(0.0, 1.0, low_open=False, high_open=True), "a number in [0, 1)"
+    ),
+    "hidden_size": Option(64, at_least(1), "an integer >= 1"),
+    "num_bins": Option(8, at_least(2), "an integer >= 2"),
+}
+
+# A failed trial's reward sits this share of the reward spread below the worst reward seen.
+FAILURE_MARGIN_SHARE = 0.5
+MIN_FAILURE_MARGIN = 1e-3
+
+Story = list[tuple[dict[str, float], int]]
+
+
+class ControllerPolicy(nn.Module):
+    """Embedding + LSTMCell + one linear head per decision.
+
+    The input of a step is the embedding of the option taken at the previous active decision
+    (a start token first) plus an embedding of the decision about to be made, so the state
+    knows where it is when inactive decisions are skipped.
+    """
+
+    def __init__(self, option_counts: list[int], hidden_size: int) -> None:
+        super().__init__()
+        offsets = [0]
+        for count in option_counts:
+            offsets.append(offsets[-1] + count)
+        self.offsets = offsets
+        self.option_embedding = nn.Embedding(offsets[-1] + 1, hidden_size)
+        self.position_embedding = nn.Embedding(len(option_counts), hidden_size)
+        self.cell = nn.LSTMCell(hidden_size, hidden_size)
+        self.heads = nn.ModuleList(nn.Linear(hidden_size, count) for count in option_counts)
+
+    def start(self) -> tuple[int, tuple[torch.Tensor, torch.Tensor]]:
+        """The start token and a zero LSTM state."""
+        zeros = torch.zeros(1, self.cell.hidden_size)
+        return self.offsets[-1], (zeros, zeros)
+
+    def step(
+        self, index: int, token: int, state: tuple[torch.Tensor, torch.Tensor]
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """Log-probabilities of decision ``index``'s options, and the next state."""
+        inputs = self.option_embedding(torch.tensor([token])) + self.position_embedding(
+            torch.tensor([index])
+        )
+        hidden, cell = self.cell(inputs, state)
+        return torch.log_softmax(self.heads[index](hidden)[0], dim=-1), (hidden, cell)
+
+    def token(self, index: int, option: int) -> int:
+        """The input token that says "decision ``index`` took ``option``"."""
+        return self.offsets[index] + option
+
+
+class ControllerSearcher(Searcher):
+    """An LSTM controller that learns which decision sequences earn high rewards.
+
+    Trials are suggested while others run; each finished trial's reward joins a batch, and
+    every ``batch_size`` rewards make one REINFORCE step (Adam) with a moving-average
+    baseline and an entropy bonus. :meth:`drain_story` hands out what each step did
+    (``controller_reward`` per trial, ``controller_baseline``, ``controller_entropy`` and
+    ``controller_batch_reward`` per step) for MLflow; :meth:`story_figure` plots it.
+
+    The reward is the metric (negated for ``mode="min"``) of what Ray passes to
+    ``on_trial_complete``:
+
+    - finished, or stopped early by the scheduler: the last reported value. It is the best
+      information there is, and a trial stopped early is already penalized by it.
+    - failed (``error=True``) or no finite metric (a diverged loss): the worst metric reward
+      seen so far minus a margin (half the spread of those rewards, at least 0.001); skipped
+      while no reward has been seen, since there is no scale to penalize on yet.
+    - never reported anything (``result=None``, removed before it ran): skipped; its config
+      was not tried, so it says nothing about the policy.
+
+    Args:
+        space: the search space (not fixed).
+        metric: the metric whose final value is the reward.
+        mode: ``max``, or ``min`` (the reward is then the negated metric).
+        seed: seeds the policy's weights and its samples.
+        lr: Adam's learning rate.
+        batch_size: rewards per policy update.
+        entropy_weight: weight of the policy's entropy in the objective (exploration).
+        baseline_decay: ``baseline = decay * baseline + (1 - decay) * mean batch reward``.
+        hidden_size: size of the embeddings and the LSTM state.
+        num_bins: bins per numeric range.
+
+    Example:
+        >>> from automl_nn.space import Space, choice
+        >>> space = Space.from_dict({"training": {"batch_size": choice([32, 64])}})
+        >>> searcher = ControllerSearcher(space, "val_accuracy", "max", seed=0, batch_size=1)
+        >>> config = searcher.suggest("trial_1")
+        >>> config["training"]["batch_size"] in (32, 64)
+        True
+        >>> searcher.on_trial_complete("trial_1", {"val_accuracy": 0.9})
+        >>> [metrics for metrics, step in searcher.drain_story()][0]
+        {'controller_reward': 0.9}
+    """
+
+    def __init__(
+        self,
+        space: Space,
+        metric: str,
+        mode: str,
+        seed: int = 0,
+        *,
+        lr: float = RL_OPTIONS["lr"].default,
+        batch_size: int = RL_OPTIONS["batch_size"].default,
+        entropy_weight: float = RL_OPTIONS["entropy_weight"].default,
+        baseline_decay: float = RL_OPTIONS["baseline_decay"].default,
+        hidden_size: int = RL_OPTIONS["hidden_size"].default,
+        num_bins: int = RL_OPTIONS["num_bins"].default,
+    ) -> None:
+        super().__init__(metric=metric, mode=mode)
+        self.space = space
+        self.num_bins = num_bins
+        self.decisions = space.decisions(num_bins)
+        self.batch_size = batch_size
+        self.entropy_weight = entropy_weight
+        self.baseline_decay = baseline_decay
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self.policy = ControllerPolicy([len(d.options) for d in self.decisions], hidden_size)
+        self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=lr)
+        self.generator = torch.Generator().manual_seed(seed)
+        # Everything the learning depends on besides the weights and the RNG; saved whole.
+        self.memory: dict[str, Any] = {
+            "baseline": None,
+            "pending": {},  # trial id -> its decision sequence
+            "batch": [],  # (decision sequence, reward) awaiting the next update
+            "rewards": [],  # every reward given, in order (for the figure)
+            "metric_range": None,  # (worst, best) reward from a metric, penalties left out
+            "updates": [],  # (rewards so far, baseline, entropy, batch mean) per update
+            "story": [],  # (metrics, step) not yet drained
+        }
+
+    def suggest(self, trial_id: str) -> dict[str, Any] | None:
+        choices = self._sample()
+        self.memory["pending"][trial_id] = choices
+        return self.space.config_from_decisions(choices, self.num_bins)
+
+    def on_trial_complete(
+        self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False
+    ) -> None:
+        """Give the trial its reward (see the module's rules); update every ``batch_size``."""
+        choices = self.memory["pending"].pop(trial_id, None)
+        if choices is None or (result is None and not error):
+            return
+        reward = self._reward(result, error)
+        if reward is None:
+            return
+        self.memory["rewards"].append(reward)
+        self.memory["story"].append(({"controller_reward": reward}, len(self.memory["rewards"])))
+        self.memory["batch"].append((choices, reward))
+        if len(self.memory["batch"]) >= self.batch_size:
+            self._update()
+
+    def probability_of(self, choices: list[int]) -> float:
+        """The policy's probability of a decision sequence (inactive positions ignored)."""
+        with torch.no_grad():
+            log_probability, _ = self._score(choices)
+        return float(log_probability.exp())
+
+    def drain_story(self) -> Story:
+        """The ``(metrics, step)`` points recorded since the last call, oldest first."""
+        story, self.memory["story"] = self.memory["story"], []
+        return story
+
+    def story_figure(self) -> Figure:
+        """Reward per trial with the baseline and batch means, and the entropy per update."""
+        from matplotlib.figure import Figure
+
+        figure = Figure(figsize=(7, 6))
+        rewards_axis, entropy_axis = figure.subplots(2, 1)
+        rewards = self.memory["rewards"]
+        updates = self.memory["updates"]
+        rewards_axis.plot(range(1, len(rewards) + 1), rewards, "o", alpha=0.6, label="reward")
+        if updates:
+            at_trial, baselines, entropies, means = zip(*updates, strict=True)
+            rewards_axis.step(at_trial, baselines, where="post", label="baseline")
+            rewards_axis.plot(at_trial, means, "s-", label="batch mean reward")
+            entropy_axis.plot(range(1, len(updates) + 1), entropies, "o-")
+        rewards_axis.set(xlabel="rewarded trial", ylabel="reward", title="RL controller")
+        rewards_axis.legend()
+        entropy_axis.set(xlabel="policy update", ylabel="entropy (nats per sequence)")
+        figure.tight_layout()
+        return figure
+
+    def save(self, checkpoint_path: str) -> None:
+        torch.save(
+            {
+                "policy": self.policy.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "generator": self.generator.get_state(),
+                **self.memory,
+            },
+            checkpoint_path,
+        )
+
+    def restore(self, checkpoint_path: str) -> None:
+        saved = torch.load(checkpoint_path, weights_only=True)
+        self.policy.load_state_dict(saved.pop("policy"))
+        self.optimizer.load_state_dict(saved.pop("optimizer"))
+        self.generator.set_state(saved.pop("generator"))
+        self.memory = saved
+
+    def _sample(self) -> list[int]:
+        token, state = self.policy.start()
+
+        def pick(index: int) -> int:
+            nonlocal token, state
+            log_probabilities, state = self.policy.step(index, token, state)
+            option = int(
+                torch.multinomial(log_probabilities.exp(), 1, generator=self.generator).item()
+            )
+            token = self.policy.token(index, option)
+            return option
+
+        with torch.no_grad():
+            return decide_in_order(self.decisions, pick)
+
+    def _score(self, choices: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Log-probability of the sequence, and the entropy summed over its active steps."""
+        token, state = self.policy.start()
+        log_probability = torch.zeros(())
+        entropy = torch.zeros(())
+        for index in active_decisions(self.decisions, choices):
+            log_probabilities, state = self.policy.step(index, token, state)
+            log_probability = log_probability + log_probabilities[choices[index]]
+            entropy = entropy - (log_probabilities.exp() * log_probabilities).sum()
+            token = self.policy.token(index, choices[index])
+        return log_probability, entropy
+
+    def _update(self) -> None:
+        """One REINFORCE step on the batch: advantages against the moving-average baseline."""
+        batch, self.memory["batch"] = self.memory["batch"], []
+        rewards = torch.tensor([reward for _, reward in batch])
+        mean_reward = float(rewards.mean())
+        # The first batch's mean is the first baseline: a zero baseline would push every
+        # sequence of the first batch up, whatever its reward.
+        baseline = self.memory["baseline"]
+        baseline = mean_reward if baseline is None else baseline
+        log_probabilities, entropies = zip(
+            *(self._score(choices) for choices, _ in batch), strict=True
+        )
+        entropy = torch.stack(entropies).mean()
+        advantages = rewards - baseline
+        loss = -(advantages * torch.stack(log_probabilities)).mean()
+        loss = loss - self.entropy_weight * entropy
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        self.memory["baseline"] = (
+            self.baseline_decay * baseline + (1 - self.baseline_decay) * mean_reward
+        )
+        self._record_update(baseline, entropy.item(), mean_reward)
+
+    def _record_update(self, baseline: float, entropy: float, mean_reward: float) -> None:
+        self.memory["updates"].append((len(self.memory["rewards"]), baseline, entropy, mean_reward))
+        metrics = {
+            "controller_baseline": baseline,
+            "controller_entropy": entropy,
+            "controller_batch_reward": mean_reward,
+        }
+        self.memory["story"].append((metrics, len(self.memory["updates"])))
+
+    def _reward(self, result: dict[str, Any] | None, error: bool) -> float | None:
+        reward = None if error else reward_of(result, self.metric, self.mode)
+        if reward is None:
+            return self._failure_reward()
+        self._widen_metric_range(reward)
+        return reward
+
+    def _widen_metric_range(self, reward: float) -> None:
+        known = self.memory["metric_range"]
+        worst, best = known if known is not None else (reward, reward)
+        self.memory["metric_range"] = (min(worst, reward), max(best, reward))
+
+    def _failure_reward(self) -> float | None:
+        """The worst metric reward seen minus a margin; None before any is seen.
+
+        Penalties are left out of the range, so failures in a row do not push each other down.
+        """
+        if self.memory["metric_range"] is None:
+            return None
+        worst, best = self.memory["metric_range"]
+        return worst - max(FAILURE_MARGIN_SHARE * (best - worst), MIN_FAILURE_MARGIN)
+
+
+def _check_rl(settings: SearcherSettings) -> None:
+    read_options(settings, RL_OPTIONS)
+    check_decidable(settings, "rl")
+
+
+@register_searcher("rl", options=tuple(RL_OPTIONS), check=_check_rl)
+def make_rl(settings: SearcherSettings) -> Searcher:
+    return ControllerSearcher(
+        settings.space,
+        settings.metric,
+        settings.mode,
+        settings.seed,
+        **read_options(settings, RL_OPTIONS),
+    )

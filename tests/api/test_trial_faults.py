@@ -1,0 +1,64 @@
+"""Trials that raise, diverge, run out of memory or out of time end with their own status."""
+
+from __future__ import annotations
+
+import pytest
+
+from automl_nn import search
+from automl_nn.errors import SearchError
+from tests.api.conftest import parent_and_children
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("ray_session")]
+
+PLUGIN = "tests.api.faulty_families"
+
+FAULTY_SPACE = {
+    "model": {
+        "choice": [
+            {"family": "faulty", "behaviour": {"grid": ["raise", "out_of_memory", "slow"]}},
+            {"family": "mlp", "depth": 1, "width": 8},
+        ]
+    },
+    "optimizer": {"name": "sgd", "lr": {"grid": [0.01, 1e12]}},
+    "training": {"batch_size": 4},
+}
+
+
+def test_each_fault_has_its_status_and_reason_and_the_search_goes_on(store) -> None:
+    result = search(
+        "wine", FAULTY_SPACE, searcher="grid", scheduler="fifo", num_trials=8, max_epochs=2,
+        trial_timeout_s=1.0, max_failures=0, plugins=[PLUGIN], **store,
+    )  # fmt: skip
+    board = result.leaderboard.set_index(["config.model.family", "config.optimizer.lr"])
+    behaviour = result.leaderboard.set_index("trial_id")["config.model.behaviour"]
+    statuses = dict(zip(result.leaderboard.trial_id, result.leaderboard.status, strict=True))
+    reasons = dict(zip(result.leaderboard.trial_id, result.leaderboard.reason, strict=True))
+    for trial_id, status in statuses.items():
+        kind = behaviour.get(trial_id)
+        if kind == "raise":
+            assert status == "failed" and "broken on purpose" in reasons[trial_id]
+        elif kind == "out_of_memory":
+            assert status == "failed" and "MemoryError" in reasons[trial_id]
+        elif kind == "slow":
+            assert status == "timed_out"
+    assert board.loc[("mlp", 1e12), "status"] == "diverged"
+    assert board.loc[("mlp", 0.01), "status"] == "completed"
+    assert result.best_config["model"]["family"] == "mlp"
+    _, children = parent_and_children(store["tracking_uri"], store["experiment"])
+    assert len(children) == len(result.leaderboard)
+    tags = {c.data.tags["automl_nn.trial_id"]: c.data.tags for c in children}
+    for trial_id, status in statuses.items():
+        assert tags[trial_id]["automl_nn.status"] == status
+
+
+def test_a_search_whose_every_trial_fails_raises_and_marks_the_parent_failed(store) -> None:
+    from mlflow.tracking import MlflowClient
+
+    space = {"model": {"family": "faulty", "behaviour": "raise"}, "training": {"batch_size": 16}}
+    with pytest.raises(SearchError, match="every trial"):
+        search("wine", space, searcher="random", scheduler="fifo", num_trials=2, max_epochs=1,
+               max_failures=0, plugins=[PLUGIN], **store)  # fmt: skip
+    parents, children = parent_and_children(store["tracking_uri"], store["experiment"])
+    assert len(parents) == 1 and len(children) == 2
+    parent = MlflowClient(store["tracking_uri"]).get_run(parents[0].info.run_id)
+    assert parent.info.status == "FAILED"
