@@ -154,6 +154,9 @@ def _ensure_ray(address: str | None) -> None:
     # Tune snapshots the experiment whenever a trial checkpoints (one per epoch, kept: 1);
     # that is intended here, so its warning about frequent snapshots is noise.
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
+    # Our ProgressCallback reports progress; Ray's new output engine prints its own tables
+    # even at verbose=0, while the legacy one stays quiet there.
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
     if ray.is_initialized():
         return
     ray.init(

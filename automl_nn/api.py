@@ -13,18 +13,26 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from automl_nn import __version__
-from automl_nn.data import TaskData, load_dataset
 from automl_nn.errors import ConfigError, SpaceError, one_of
-from automl_nn.results import SearchResult
 from automl_nn.space import Space, load_space
 
-DEFAULT_SEARCHER = "optuna"
-DEFAULT_SCHEDULER = "asha"
-DEFAULT_NUM_TRIALS = 20
-DEFAULT_MAX_EPOCHS = 20
+if TYPE_CHECKING:
+    from automl_nn.data import TaskData
+    from automl_nn.results import SearchResult
+
+from automl_nn.defaults import (
+    DEFAULT_EXPERIMENT,
+    DEFAULT_MAX_EPOCHS,
+    DEFAULT_MAX_FAILURES,
+    DEFAULT_NUM_TRIALS,
+    DEFAULT_SCHEDULER,
+    DEFAULT_SEARCHER,
+    DEFAULT_SPACE,
+)
+
 SEARCH_FILE = "automl_nn_search.json"
 
 _MINIMIZED = ("loss", "mse", "mae", "epoch_seconds")
@@ -110,7 +118,7 @@ class SearchPlan:
 
 def search(
     data: TaskData | str,
-    space: Space | dict[str, Any] | str = "default",
+    space: Space | dict[str, Any] | str = DEFAULT_SPACE,
     *,
     searcher: str = DEFAULT_SEARCHER,
     scheduler: str = DEFAULT_SCHEDULER,
@@ -123,14 +131,14 @@ def search(
     max_concurrent: int | None = None,
     resources_per_trial: dict[str, float] | None = None,
     tracking_uri: str | None = None,
-    experiment: str = "automl_nn",
+    experiment: str = DEFAULT_EXPERIMENT,
     ray_address: str | None = None,
     storage_path: str | Path | None = None,
     registered_model_name: str | None = None,
     searcher_options: dict[str, Any] | None = None,
     tracking: bool = True,
     shared_storage: bool = False,
-    max_failures: int = 2,
+    max_failures: int = DEFAULT_MAX_FAILURES,
     trial_timeout_s: float | None = None,
     plugins: Sequence[str] = (),
     verbose: bool = True,
@@ -243,6 +251,7 @@ def plan_search(
     verbose: bool = True,
 ) -> SearchPlan:
     """Validate every input of :func:`search` and return the plan; starts and writes nothing."""
+    from automl_nn.data import TaskData, load_dataset
     from automl_nn.schedulers import list_schedulers
     from automl_nn.searchers import SearcherSettings, check_searcher
 

@@ -15,7 +15,6 @@ Example::
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import re
 import sys
@@ -24,14 +23,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from automl_nn import __version__
-from automl_nn.api import (
+from automl_nn.defaults import (
+    DEFAULT_EXPERIMENT,
     DEFAULT_MAX_EPOCHS,
     DEFAULT_NUM_TRIALS,
     DEFAULT_SCHEDULER,
     DEFAULT_SEARCHER,
-    search,
 )
-from automl_nn.errors import AutomlNNError, ConfigError
+from automl_nn.errors import AutomlNNError, ConfigError, SearchError
 
 if TYPE_CHECKING:
     from automl_nn.data import TaskData
@@ -193,7 +192,7 @@ def _add_how_flags(group: argparse._ArgumentGroup) -> None:
         "--seed",
         metavar="N",
         type=int,
-        default=_search_default("seed"),
+        default=0,
         help="seeds the searcher and every trial (default: %(default)s)",
     )
 
@@ -259,7 +258,7 @@ def _add_tracking_flags(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
         "--experiment",
         metavar="NAME",
-        default=_search_default("experiment"),
+        default=DEFAULT_EXPERIMENT,
         help="MLflow experiment name, also names the search folder (default: %(default)s)",
     )
     group.add_argument(
@@ -292,10 +291,6 @@ def _add_show_command(commands: Any, common: argparse.ArgumentParser) -> None:
     command.set_defaults(handler=_run_show)
 
 
-def _search_default(name: str) -> Any:
-    return inspect.signature(search).parameters[name].default
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run ``automl-nn`` with ``argv`` (default: the process's arguments); return the exit code.
 
@@ -313,6 +308,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(stop.code or EXIT_OK)
     try:
         return args.handler(args)
+    except SearchError as error:  # the input was fine; the search itself failed
+        _traceback_if(args.debug)
+        return _report(str(error), EXIT_FAILURE)
     except AutomlNNError as error:
         _traceback_if(args.debug)
         return _report(_with_flag(error), EXIT_BAD_INPUT)
@@ -343,6 +341,7 @@ def _with_flag(error: AutomlNNError) -> str:
 
 def _run_search(args: argparse.Namespace) -> int:
     from automl_nn._cli_report import print_search_report, print_test_metrics
+    from automl_nn.api import search
     from automl_nn.tracking import resolve_tracking_uri
 
     result = search(

@@ -38,7 +38,8 @@ class Space:
     Make one with :func:`load_space` (a YAML file) or :meth:`Space.from_dict` (a Python
     tree); fit it to a data set with :meth:`specialize`; then draw configs the way a searcher
     needs them. Parameters are named by their dotted path; a parameter inside a choice option
-    carries the option's label: ``optimizer[sgd].momentum``.
+    carries the option's label: ``optimizer[sgd].momentum``, and one inside copy 3 of a
+    repeat (a searched depth) carries the index: ``model.layers[3][conv5].width``.
 
     Example:
         >>> from automl_nn.space import choice, grid, loguniform, uniform
@@ -209,7 +210,9 @@ class Space:
 
         A choice is one decision over its options, and comes before the decisions inside
         them; a range is ``num_bins`` bins from low to top (log-spaced on a log range; ints
-        deduplicated). Choices of one option and one-value ranges are left out.
+        deduplicated); a repeat's count is one decision over every count, before the
+        decisions of its copies, which are active only below the count. Choices of one
+        option, one-value ranges and fixed counts are left out.
 
         Example:
             >>> [d.path for d in load_space("quick").decisions()][:3]
