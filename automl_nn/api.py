@@ -156,8 +156,9 @@ def search(
         data: a TaskData, or the name of a built-in data set (``automl_nn.list_datasets()``).
         space: a search-space name (``automl_nn.list_spaces()``), a YAML path, a dict tree
             or a :class:`~automl_nn.space.Space`.
-        searcher: ``optuna`` (TPE), ``random``, ``grid``, ``nevergrad``, ...
-            (``automl_nn.searchers.list_searchers()``).
+        searcher: ``optuna`` (TPE), ``random``, ``grid``, ``nevergrad`` (any Nevergrad
+            optimizer), ``evolution`` (regularized evolution) or ``rl`` (an LSTM controller
+            trained with REINFORCE); see ``automl_nn.searchers.list_searchers()``.
         scheduler: ``asha``, ``hyperband``, ``median``, ``pbt`` or ``fifo``.
         num_trials: the trial budget.
         time_budget_s: a wall-clock budget; the search stops cleanly at the first budget
@@ -176,8 +177,10 @@ def search(
             of several nodes it must be reachable from every node: a URI, or a local path
             that is shared (NFS) and marked so with ``shared_storage=True``.
         registered_model_name: register the best model in MLflow's registry under this name.
-        searcher_options: searcher settings, e.g. ``{"optimizer": "TwoPointsDE"}`` for
-            nevergrad or ``{"sampler": "random"}`` for optuna.
+        searcher_options: searcher settings: ``optimizer`` for nevergrad (NGOpt by
+            default); ``sampler`` for optuna (tpe, random, cmaes, gp); ``population_size``,
+            ``sample_size``, ``num_bins`` for evolution; ``lr``, ``batch_size``,
+            ``entropy_weight``, ``baseline_decay``, ``hidden_size``, ``num_bins`` for rl.
         tracking: False writes nothing to MLflow (the leaderboard is still returned).
         shared_storage: the local ``storage_path`` is on storage every node mounts.
         max_failures: retries of a trial that fails (a lost node, a transient error),
