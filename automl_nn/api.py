@@ -191,9 +191,10 @@ def search(
             family with ``automl_nn.models.register_model_family``.
         verbose: print the search folder and live progress.
 
-    Example:
-        >>> result = search("wine", "quick", num_trials=4, max_epochs=5)  # doctest: +SKIP
-        >>> result.leaderboard[["trial_id", "status", "val_accuracy"]].head()
+    Example::
+
+        result = search("wine", "quick", num_trials=4, max_epochs=5)
+        print(result.leaderboard[["trial_id", "status", "val_accuracy"]].head())
     """
     plan = plan_search(
         data,

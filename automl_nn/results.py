@@ -185,9 +185,10 @@ class SearchResult:
         The test split is used here for the first time. ``test_metrics`` of the returned
         FitResult holds ``test_accuracy`` (and the rest) or ``test_mse`` and friends.
 
-        Example:
-            >>> final = result.retrain_best()  # doctest: +SKIP
-            >>> final.test_metrics["test_accuracy"]
+        Example::
+
+            final = result.retrain_best()
+            print(final.test_metrics["test_accuracy"])
         """
         from automl_nn.errors import ConfigError
         from automl_nn.trainable import trial_config
@@ -222,9 +223,10 @@ class SearchResult:
 
         Retrains the best config first when :meth:`retrain_best` has not run.
 
-        Example:
-            >>> folder = result.export("best_model")  # doctest: +SKIP
-            >>> torch.jit.load(folder / "model.pt")
+        Example::
+
+            folder = result.export("best_model")
+            model = torch.jit.load(folder / "model.pt")
         """
         import torch
 

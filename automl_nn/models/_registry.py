@@ -93,9 +93,9 @@ def list_model_families(input_rank: int | None = None) -> list[str]:
 
     Example:
         >>> list_model_families()
-        ['cnn', 'mlp', 'resnet']
+        ['cell', 'chain', 'cnn', 'mlp', 'resnet']
         >>> list_model_families(input_rank=1)
-        ['mlp']
+        ['chain', 'mlp']
     """
     return sorted(
         name

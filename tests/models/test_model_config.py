@@ -45,7 +45,9 @@ def test_model_family_defaults_is_a_copy() -> None:
 
 @pytest.mark.parametrize("config", [{}, {"family": "transformer"}, {"family": None}])
 def test_missing_or_unknown_family_names_the_field_and_the_families(config) -> None:
-    with pytest.raises(ConfigError, match=r"model\.family = .*one of cnn, mlp, resnet"):
+    with pytest.raises(
+        ConfigError, match=r"model\.family = .*one of cell, chain, cnn, mlp, resnet"
+    ):
         check_model_config(config, (13,))
 
 
@@ -66,7 +68,7 @@ def test_family_on_wrong_input_rank_says_which_inputs_fit() -> None:
         check_model_config({"family": "cnn"}, (13,))
     message = str(error.value)
     assert error.value.field == "model.family"
-    assert "tabular" in message and "one of mlp" in message
+    assert "tabular" in message and "one of chain, mlp" in message
     assert "sequence (C, L), image (C, H, W)" in message
 
 

@@ -50,22 +50,28 @@ def check_vocabulary(config: dict[str, Any], task: str, input_kind: str) -> None
 
 
 def option_label(value: Any) -> Any:
-    """The label of a sub-tree option as it appears in a config: its name or family."""
-    return value.get("name", value.get("family")) if isinstance(value, dict) else value
+    """The label of a sub-tree option as it appears in a config: its name, family or op."""
+    if not isinstance(value, dict):
+        return value
+    return next((value[key] for key in ("name", "family", "op") if key in value), None)
 
 
 def find_value(config: dict[str, Any], path: str) -> tuple[bool, Any]:
     """``(found, value)`` at a parameter path such as ``optimizer[sgd].momentum``.
 
-    A ``key[label]`` step only goes on when the option labelled ``label`` was taken.
+    A ``key[label]`` step only goes on when the option labelled ``label`` was taken; on a
+    list (a repeat), ``key[3]`` goes to item 3 when the list has one.
     """
     value: Any = config
-    for key, label in re.findall(r"([^.\[\]]+)(?:\[([^\]]+)\])?", path):
+    for key, brackets in re.findall(r"([^.\[\]]+)((?:\[[^\]]+\])*)", path):
         if not isinstance(value, dict) or key not in value:
             return False, None
         value = value[key]
-        if label and str(option_label(value)) != label:
-            return False, None
+        for label in re.findall(r"\[([^\]]+)\]", brackets):
+            if isinstance(value, list) and label.isdigit() and int(label) < len(value):
+                value = value[int(label)]
+            elif isinstance(value, list) or str(option_label(value)) != label:
+                return False, None
     return True, value
 
 

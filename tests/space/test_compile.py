@@ -321,8 +321,8 @@ def test_decisions_record_the_option_that_activates_them() -> None:
     decisions = CONDITIONAL.decisions()
     paths = [d.path for d in decisions]
     optimizer = paths.index("optimizer")
-    assert decisions[paths.index("optimizer[adam].lr")].parent == (optimizer, 0)
-    assert decisions[paths.index("optimizer[sgd].nesterov")].parent == (optimizer, 1)
+    assert decisions[paths.index("optimizer[adam].lr")].parent == (optimizer, (0,))
+    assert decisions[paths.index("optimizer[sgd].nesterov")].parent == (optimizer, (1,))
     assert decisions[paths.index("training.batch_size")].parent is None
     assert all(d.parent is None or d.parent[0] < i for i, d in enumerate(decisions))
 

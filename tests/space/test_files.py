@@ -44,7 +44,7 @@ def packaged_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_presets_are_listed_without_parts() -> None:
-    assert list_spaces() == ["default", "quick"]
+    assert list_spaces() == ["default", "nas", "quick"]
 
 
 @pytest.mark.parametrize("name", ["default", "quick"])
@@ -83,10 +83,10 @@ def test_default_searches_every_regularizer_and_not_epochs() -> None:
 
 
 @pytest.mark.parametrize("part", PARTS, ids=[part.name for part in PARTS])
-def test_every_part_is_included_by_default(part: Path) -> None:
-    default = (search_spaces_dir() / "default.yaml").read_text()
-    models = (search_spaces_dir() / "parts" / "models.yaml").read_text()
-    assert f"parts/{part.name}" in default or part.name in models
+def test_every_part_is_included_by_a_preset(part: Path) -> None:
+    presets = "".join(path.read_text() for path in search_spaces_dir().glob("*.yaml"))
+    other_parts = "".join(path.read_text() for path in PARTS if path != part)
+    assert f"parts/{part.name}" in presets or part.name in other_parts
 
 
 def test_load_by_name_equals_load_by_path() -> None:
@@ -96,7 +96,7 @@ def test_load_by_name_equals_load_by_path() -> None:
 
 @pytest.mark.parametrize("name", ["../../etc/passwd", "../pyproject", "nonexistent", "/etc/passwd"])
 def test_names_resolve_only_inside_search_spaces(name: str) -> None:
-    with pytest.raises(SpaceError, match="default, quick") as caught:
+    with pytest.raises(SpaceError, match="default, nas, quick") as caught:
         load_space(name)
     assert (caught.value.field, caught.value.value) == ("space", name)
 
