@@ -28,6 +28,7 @@ _PUBLIC_NAMES: dict[str, str] = {
     "evaluate": "automl_nn.training",
     "cross_validate": "automl_nn.training",
     "search": "automl_nn.api",
+    "resume": "automl_nn.api",
     "SearchResult": "automl_nn.results",
     "load_space": "automl_nn.space",
     "list_spaces": "automl_nn.space",

@@ -27,12 +27,55 @@ def run_search(plan: SearchPlan) -> SearchResult:
 
     _ensure_ray(plan.ray_address)
     check_storage_reaches_every_node(plan, _alive_nodes())
-    tracker: Tracker = (
-        MlflowTracker(plan.tracking_uri, plan.experiment) if plan.tracking else NullTracker()
-    )
+    tracker = _tracker(plan, parent_run_id=None)
     _open_parent_run(tracker, plan)
     if not plan.remote_storage:
         write_search_file(plan, tracker.parent_run_id)
+
+    def new_tuner(callbacks: list[Any], tune_config: Any) -> Any:
+        return tune.Tuner(
+            _trainable(plan),
+            param_space=_param_space(plan),
+            tune_config=tune_config,
+            run_config=_run_config(plan, callbacks),
+        )
+
+    return _run(plan, tracker, new_tuner)
+
+
+def resume_search(plan: SearchPlan, parent_run_id: str | None) -> SearchResult:
+    """Restore Ray Tune's experiment from the search folder and run it to its end."""
+    from ray import tune
+
+    _ensure_ray(plan.ray_address)
+    check_storage_reaches_every_node(plan, _alive_nodes())
+    tracker = _tracker(plan, parent_run_id=parent_run_id)
+    _open_parent_run(tracker, plan)
+
+    def restored_tuner(callbacks: list[Any], tune_config: Any) -> Any:
+        tuner = tune.Tuner.restore(
+            plan.folder,
+            trainable=_trainable(plan),
+            resume_unfinished=True,
+            resume_errored=False,
+            restart_errored=False,
+        )
+        # Ray restores the callbacks pickled by the first driver, bound to its dead tracker;
+        # the new ones (same order, so Ray hands each its saved state) write to the
+        # re-attached parent run. Tuner.restore offers no public way to pass them.
+        tuner._local_tuner.get_run_config().callbacks = _with_progress(plan, callbacks)
+        return tuner
+
+    return _run(plan, tracker, restored_tuner)
+
+
+def _tracker(plan: SearchPlan, parent_run_id: str | None) -> Tracker:
+    if not plan.tracking:
+        return NullTracker()
+    return MlflowTracker(plan.tracking_uri, plan.experiment, parent_run_id=parent_run_id)
+
+
+def _run(plan: SearchPlan, tracker: Tracker, make_tuner: Any) -> SearchResult:
     tracking = TrackingCallback(tracker, flatten=flatten_config)
     recorder = TrialRecorder()
     try:
@@ -44,13 +87,8 @@ def run_search(plan: SearchPlan) -> SearchResult:
                 )
         tune_config = _tune_config(plan)
         callbacks = [tracking, recorder, *_story_callbacks(tracker, tune_config.search_alg)]
-        tuner = tune.Tuner(
-            _trainable(plan),
-            param_space=_param_space(plan),
-            tune_config=tune_config,
-            run_config=_run_config(plan, callbacks),
-        )
-        tuner.fit()
+        make_tuner(callbacks, tune_config).fit()
+        tracker.end_lost_trials({trial.trial_id for trial in recorder.trials})
         result = SearchResult.from_trials(
             plan=plan, trials=recorder.trials, tracking=tracking, tracker=tracker
         )
@@ -229,24 +267,28 @@ def _tune_config(plan: SearchPlan) -> Any:
     )
 
 
+def _with_progress(plan: SearchPlan, callbacks: list[Any]) -> list[Any]:
+    """The callbacks, with live progress last when the search is verbose."""
+    from automl_nn.progress import ProgressCallback
+
+    if not plan.verbose:
+        return list(callbacks)
+    progress = ProgressCallback(
+        metric=plan.metric,
+        mode=plan.mode,
+        num_trials=plan.num_trials,
+        time_budget_s=plan.time_budget_s,
+    )
+    return [*callbacks, progress]
+
+
 def _run_config(plan: SearchPlan, callbacks: list[Any]) -> Any:
     from ray import tune
 
-    from automl_nn.progress import ProgressCallback
-
-    if plan.verbose:
-        callbacks.append(
-            ProgressCallback(
-                metric=plan.metric,
-                mode=plan.mode,
-                num_trials=plan.num_trials,
-                time_budget_s=plan.time_budget_s,
-            )
-        )
     return tune.RunConfig(
         name=plan.search_name,
         storage_path=plan.storage_path,
-        callbacks=callbacks,
+        callbacks=_with_progress(plan, callbacks),
         failure_config=tune.FailureConfig(max_failures=plan.max_failures),
         # PBT exploits other trials' checkpoints, so they must outlive a few epochs.
         checkpoint_config=tune.CheckpointConfig(num_to_keep=4 if plan.scheduler == "pbt" else 1),

@@ -461,22 +461,90 @@ def check_storage_reaches_every_node(plan: SearchPlan, alive_nodes: int) -> None
         )
 
 
+DATA_FILE = "task_data.pt"
+SPACE_FILE = "space.yaml"
+# SearchPlan fields kept in the search file (data and space live in files of their own).
+_PLAN_FIELDS = (
+    "searcher", "scheduler", "num_trials", "time_budget_s", "max_epochs", "metric", "mode",
+    "seed", "max_concurrent", "resources", "tracking_uri", "experiment", "ray_address",
+    "storage_path", "search_name", "registered_model_name", "searcher_options", "tracking",
+    "verbose", "shared_storage", "max_failures", "trial_timeout_s", "plugins",
+)  # fmt: skip
+
+
 def write_search_file(plan: SearchPlan, parent_run_id: str | None) -> Path:
-    """What a later resume needs, next to Ray's own experiment state."""
-    path = Path(plan.folder) / SEARCH_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """What a later :func:`resume` needs, next to Ray Tune's own experiment state.
+
+    The search file (settings, the MLflow parent run), the specialized space as YAML and the
+    data's tensors (loaded back with ``torch.load(weights_only=True)``).
+    """
+    import dataclasses
+
+    import torch
+
+    folder = Path(plan.folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.save(dataclasses.asdict(plan.data), folder / DATA_FILE)
+    (folder / SPACE_FILE).write_text(plan.space.to_yaml())
     record = {
-        **plan.settings(),
         "automl_nn_version": __version__,
-        "tracking_uri": plan.tracking_uri,
-        "experiment": plan.experiment,
         "mlflow_parent_run_id": parent_run_id,
+        "plan": {name: getattr(plan, name) for name in _PLAN_FIELDS},
+        "settings": plan.settings(),
         "data": plan.data.describe(),
-        "space_yaml": plan.space.to_yaml(),
-        "pid": os.getpid(),
+        "driver_pid": os.getpid(),
     }
+    path = folder / SEARCH_FILE
     path.write_text(json.dumps(record, indent=2, default=str))
     return path
 
 
-__all__ = ["SearchPlan", "plan_search", "search"]
+def read_search_file(path: str | Path) -> tuple[SearchPlan, str | None]:
+    """The plan of a search folder and its MLflow parent run id (None when untracked)."""
+    import torch
+
+    from automl_nn.data import TaskData
+
+    folder = Path(path).expanduser().resolve()
+    record_path = folder / SEARCH_FILE
+    if not record_path.is_file():
+        raise ConfigError("path", str(path), f"a search folder holding {SEARCH_FILE}")
+    record = json.loads(record_path.read_text())
+    fields = dict(record["plan"])
+    fields["plugins"] = tuple(fields["plugins"])
+    _imported_plugins(fields["plugins"])
+    data = TaskData(**torch.load(folder / DATA_FILE, weights_only=True))
+    space = load_space(folder / SPACE_FILE)
+    # The folder may have moved (a copied or mounted storage): trust where it is now.
+    fields.update(storage_path=str(folder.parent), search_name=folder.name)
+    return SearchPlan(data=data, space=space, **fields), record["mlflow_parent_run_id"]
+
+
+def resume(path: str | Path, *, verbose: bool | None = None) -> SearchResult:
+    """Continue a search whose driver stopped (killed, crashed, or the machine went down).
+
+    Finished trials are kept; unfinished ones continue from their last checkpoint; the
+    searcher's state (random state, Optuna's study, Nevergrad, the RL controller, the
+    evolution population) comes back from Ray Tune's experiment state; the MLflow child
+    runs are re-attached to the same parent run, so every trial keeps exactly one child run
+    and no metric step is lost or written twice.
+
+    Args:
+        path: the search's folder (printed when it started; ``SearchResult.experiment_path``).
+        verbose: print progress (default: as the original search).
+
+    Example::
+
+        result = automl_nn.resume("automl_nn_runs/automl_nn_20261125-101500-000000")
+    """
+    plan, parent_run_id = read_search_file(path)
+    if verbose is not None:
+        plan.verbose = verbose
+    if plan.tracking:
+        _checked_tracking_uri(plan.tracking_uri)
+    from automl_nn._runner import resume_search
+
+    return resume_search(plan, parent_run_id)
+
+
+__all__ = ["SearchPlan", "plan_search", "read_search_file", "resume", "search"]

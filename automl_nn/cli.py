@@ -10,6 +10,7 @@ Example::
     automl-nn search --dataset wine --space quick --trials 8 --budget 5m
     automl-nn search --csv penguins.csv --target species --searcher random --no-retrain
     automl-nn show automl_nn --tracking-uri sqlite:///mlflow.db
+    automl-nn sync automl_nn_runs/automl_nn_20250101-120000-000000
 """
 
 from __future__ import annotations
@@ -128,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     datasets.set_defaults(handler=_run_datasets)
     _add_show_command(commands, common)
+    _add_sync_command(commands, common)
     return parser
 
 
@@ -291,6 +293,22 @@ def _add_show_command(commands: Any, common: argparse.ArgumentParser) -> None:
     command.set_defaults(handler=_run_show)
 
 
+def _add_sync_command(commands: Any, common: argparse.ArgumentParser) -> None:
+    command = commands.add_parser(
+        "sync",
+        parents=[common],
+        help="send the tracking data a search kept on disk while MLflow was down",
+        description="Send to MLflow, in order, what a search kept in FOLDER/pending_tracking.jsonl "
+        "while its tracking server did not answer. Exit codes: 0 sent (or nothing to send), "
+        "1 the server still does not answer (the file is kept) or refused some of it, "
+        "2 FOLDER is not a search folder.",
+    )
+    command.add_argument(
+        "folder", metavar="FOLDER", type=Path, help="the search folder (printed by the search)"
+    )
+    command.set_defaults(handler=_run_sync)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``automl-nn`` with ``argv`` (default: the process's arguments); return the exit code.
 
@@ -428,6 +446,49 @@ def _run_show(args: argparse.Namespace) -> int:
 
     print_stored_search(read_search(args.experiment, args.tracking_uri, args.run_id))
     return EXIT_OK
+
+
+def _run_sync(args: argparse.Namespace) -> int:
+    from automl_nn.tracking import PENDING_FILE, send_pending_tracking
+
+    record = _tracked_search_record(args.folder)
+    uri = record["tracking_uri"]
+    outcome = send_pending_tracking(
+        args.folder, uri, record["experiment"], record["mlflow_parent_run_id"]
+    )
+    sent = sum(outcome.sent.values())
+    counts = ", ".join(f"{count} {name}" for name, count in sorted(outcome.sent.items()))
+    print(f"Sent {sent} tracking operations to MLflow at {uri}" + (f": {counts}" if sent else ""))
+    for rejected in outcome.rejected:
+        print(f"  refused by the server, dropped: {rejected}")
+    if outcome.remaining:
+        return _report(
+            f"MLflow at {uri} does not answer; {outcome.remaining} tracking operations stay in "
+            f"{args.folder / PENDING_FILE}: run '{PROG} sync {args.folder}' again once it answers",
+            EXIT_FAILURE,
+        )
+    if outcome.rejected:
+        return _report(f"the server refused {len(outcome.rejected)} operations", EXIT_FAILURE)
+    return EXIT_OK
+
+
+def _tracked_search_record(folder: Path) -> dict[str, Any]:
+    """The search file of ``folder``; ConfigError unless it is the folder of a tracked search."""
+    from automl_nn.api import SEARCH_FILE
+
+    try:
+        record = json.loads((folder / SEARCH_FILE).read_text())
+    except (OSError, json.JSONDecodeError):
+        raise ConfigError(
+            "FOLDER",
+            str(folder),
+            f"a search folder holding a readable {SEARCH_FILE} ('Search folder:' of the search)",
+        ) from None
+    if not (record.get("tracking_uri") and record.get("mlflow_parent_run_id")):
+        raise ConfigError(
+            "FOLDER", str(folder), "the folder of a search tracked in MLflow (this one was not)"
+        )
+    return record
 
 
 if __name__ == "__main__":

@@ -74,7 +74,7 @@ class SearchResult:
             results = tracking.trial_results.get(trial.trial_id, [])
             if trial.status == "PENDING" and not results:
                 continue
-            history = pd.DataFrame(results) if results else pd.DataFrame({"epoch": []})
+            history = _history(results)
             histories[trial.trial_id] = history
             configs[trial.trial_id] = trial.config
             if trial.checkpoint is not None:
@@ -245,6 +245,16 @@ class SearchResult:
         }
         (folder / "config.json").write_text(json.dumps(summary, indent=2, default=str))
         return folder
+
+
+def _history(results: list[dict[str, Any]]) -> pd.DataFrame:
+    """One row per epoch: a trial restored from a checkpoint may report an epoch again."""
+    if not results:
+        return pd.DataFrame({"epoch": []})
+    frame = pd.DataFrame(results)
+    if "epoch" in frame:
+        frame = frame.drop_duplicates("epoch", keep="last").reset_index(drop=True)
+    return frame
 
 
 def _status_of(

@@ -13,10 +13,20 @@ Example::
     callback = TrackingCallback(tracker, flatten=flatten_config)
     tune.Tuner(trainable, run_config=tune.RunConfig(callbacks=[callback])).fit()
     tracker.close_search("FINISHED")
+
+Wrapped in :class:`BufferedTracker`, a search goes on while the tracking server is down: what
+could not be sent waits in the search folder until the server answers (or ``automl-nn sync``).
 """
 
 from __future__ import annotations
 
+from automl_nn.tracking._buffered import (
+    PENDING_FILE,
+    BufferedTracker,
+    ReplayOutcome,
+    TrackingOutageWarning,
+    send_pending_tracking,
+)
 from automl_nn.tracking._callback import NON_METRIC_KEYS, TrackingCallback
 from automl_nn.tracking._mlflow import MlflowTracker
 from automl_nn.tracking._tracker import (
@@ -35,17 +45,22 @@ from automl_nn.tracking._uri import SERVER_TIMEOUT_S, check_tracking_uri, resolv
 __all__ = [
     "FAILED_TRIAL_STATUSES",
     "NON_METRIC_KEYS",
+    "PENDING_FILE",
     "REASON_TAG",
     "SEARCH_STATUSES",
     "SERVER_TIMEOUT_S",
     "STATUS_TAG",
     "TRIAL_ID_TAG",
     "TRIAL_STATUSES",
+    "BufferedTracker",
     "MlflowTracker",
     "NullTracker",
+    "ReplayOutcome",
     "Tracker",
     "TrackingCallback",
+    "TrackingOutageWarning",
     "check_tracking_uri",
     "finite_metrics",
     "resolve_tracking_uri",
+    "send_pending_tracking",
 ]

@@ -144,9 +144,7 @@ class MlflowTracker(Tracker):
         run_id = self._trial_run_id(trial_id)
         tags = {STATUS_TAG: status} | ({REASON_TAG: reason} if reason else {})
         self._log_params_and_tags(run_id, tags=tags)
-        self._client.set_terminated(
-            run_id, "FAILED" if status in FAILED_TRIAL_STATUSES else "FINISHED"
-        )
+        self._client.set_terminated(run_id, _run_status(status))
         self._open_trials.discard(trial_id)
 
     def set_trial_tags(self, trial_id: str, tags: Mapping[str, str]) -> None:
@@ -199,6 +197,17 @@ class MlflowTracker(Tracker):
                 pip_requirements=_model_requirements(),
             )
         return info.model_uri
+
+    def end_lost_trials(self, known_trial_ids: set[str]) -> list[str]:
+        lost = sorted(set(self._children) - set(known_trial_ids))
+        for trial_id in lost:
+            self.trial_ended(
+                trial_id,
+                "lost",
+                "its driver stopped before Ray Tune recorded the trial; the resumed search "
+                "did not continue it",
+            )
+        return lost
 
     def close_search(self, status: str = "FINISHED") -> None:
         check_search_status(status)
@@ -256,6 +265,8 @@ class MlflowTracker(Tracker):
                 return children
 
     def _log_metrics(self, run_id: str, metrics: Mapping[str, Any], step: int) -> None:
+        if run_id not in self._logged:  # a re-attached search's trial this tracker never opened
+            self._logged[run_id] = set(self._points_in_store(self._client.get_run(run_id)))
         logged = self._logged[run_id]
         fresh = {key: v for key, v in finite_metrics(metrics).items() if (key, step) not in logged}
         if not fresh:
@@ -297,6 +308,13 @@ class MlflowTracker(Tracker):
         if trial_id not in self._children:
             raise TrackingError(f"trial {trial_id!r} has no MLflow run: call trial_started first")
         return self._children[trial_id]
+
+
+def _run_status(trial_status: str) -> str:
+    """MLflow's run status for a trial status."""
+    if trial_status == "lost":
+        return "KILLED"
+    return "FAILED" if trial_status in FAILED_TRIAL_STATUSES else "FINISHED"
 
 
 def _model_requirements() -> list[str]:

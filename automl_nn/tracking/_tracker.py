@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 # How a trial ended. The first three are normal ends; the MLflow run of the last two is FAILED.
-TRIAL_STATUSES: tuple[str, ...] = ("completed", "stopped_early", "diverged", "failed", "timed_out")
+TRIAL_STATUSES: tuple[str, ...] = (
+    "completed", "stopped_early", "diverged", "failed", "timed_out", "lost",
+)  # fmt: skip
 FAILED_TRIAL_STATUSES: tuple[str, ...] = ("failed", "timed_out")
 # How a search ended, in MLflow's own words.
 SEARCH_STATUSES: tuple[str, ...] = ("FINISHED", "FAILED", "KILLED")
@@ -136,6 +138,14 @@ class Tracker(ABC):
     @abstractmethod
     def close_search(self, status: str = "FINISHED") -> None:
         """Close the search's run with one of :data:`SEARCH_STATUSES`."""
+
+    def end_lost_trials(self, known_trial_ids: set[str]) -> list[str]:
+        """End child runs of trials the experiment does not know (status ``lost``).
+
+        A driver killed between creating a trial's child run and Ray Tune's next snapshot
+        leaves a child run that a resumed search never continues. Returns their trial ids.
+        """
+        return []
 
 
 class NullTracker(Tracker):
