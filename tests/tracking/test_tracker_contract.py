@@ -118,8 +118,8 @@ def test_statuses_and_reasons_are_tags(make_tracker: MakeTracker, runs_of) -> No
         run = child_runs[status]
         assert run.data.tags[STATUS_TAG] == status
         assert run.data.tags[REASON_TAG] == f"because {status}"
-        expected = "FAILED" if status in ("failed", "timed_out") else "FINISHED"
-        assert run.info.status == expected
+        expected = {"failed": "FAILED", "timed_out": "FAILED", "lost": "KILLED"}
+        assert run.info.status == expected.get(status, "FINISHED")
     assert REASON_TAG not in child_runs["plain"].data.tags
     with pytest.raises(ConfigError, match="status"):
         tracker.trial_ended("plain", "crashed")
@@ -299,3 +299,17 @@ def test_null_tracker_takes_every_call_and_writes_nothing() -> None:
     with pytest.raises(ConfigError):
         tracker.trial_ended("t1", "crashed")
     tracker.close_search("FINISHED")
+
+
+def test_end_lost_trials_ends_the_child_runs_the_experiment_does_not_know(
+    make_tracker: MakeTracker, runs_of
+) -> None:
+    tracker = make_tracker()
+    tracker.open_search({})
+    for trial_id in ("kept", "orphan"):
+        tracker.trial_started(trial_id, {})
+    assert tracker.end_lost_trials({"kept"}) == ["orphan"]
+    child_runs = children(runs_of())
+    assert child_runs["orphan"].data.tags[STATUS_TAG] == "lost"
+    assert child_runs["orphan"].info.status == "KILLED"
+    assert child_runs["kept"].data.tags[STATUS_TAG] == "running"

@@ -1,0 +1,230 @@
+"""Tracking through an MLflow outage: a real server stopped, then started again."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+import warnings
+from collections import Counter
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import matplotlib
+import numpy as np
+import pytest
+import requests
+import torch
+from mlflow.tracking import MlflowClient
+
+from automl_nn import search
+from automl_nn.cli import main
+from automl_nn.tracking import (
+    PENDING_FILE,
+    BufferedTracker,
+    MlflowTracker,
+    NullTracker,
+    PendingTracking,
+    TrackingOutageWarning,
+)
+from tests.api.conftest import TINY_SPACE
+from tests.tracking.test_tracker_contract import children, history, parents
+
+if TYPE_CHECKING:
+    from tests.conftest import MlflowServer
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+# Seconds the server stays down before it starts again (starting takes longer still).
+OUTAGE_S = 3
+TRIAL_WAIT_S = 120
+
+
+class FlakyTracker(NullTracker):
+    """Records the metrics it receives; refuses the connection for one step, or refuses a step."""
+
+    def __init__(self, unreachable_at: int | None = None, refused_at: int | None = None):
+        self.unreachable_at = unreachable_at
+        self.refused_at = refused_at
+        self.steps: list[int] = []
+
+    def trial_metrics(self, trial_id: str, metrics: Mapping[str, Any], step: int) -> None:
+        if step == self.unreachable_at:
+            raise requests.ConnectionError("connection refused")
+        if step == self.refused_at:
+            raise ValueError(f"step {step} is not valid")
+        self.steps.append(step)
+
+
+def kept_metrics(folder: Path, steps: range) -> PendingTracking:
+    pending = PendingTracking(folder)
+    for step in steps:
+        pending.append("trial_metrics", {"trial_id": "t1", "metrics": {"loss": 1.0}, "step": step})
+    return pending
+
+
+def test_a_replay_cut_short_goes_on_where_it_stopped_sending_each_call_once(
+    tmp_path: Path,
+) -> None:
+    tracker = FlakyTracker(unreachable_at=3)
+    outcome = kept_metrics(tmp_path, range(1, 5)).replay(tracker)
+    assert (outcome.sent, outcome.remaining) == (Counter(trial_metrics=2), 2)
+
+    tracker.unreachable_at = None
+    later = PendingTracking(tmp_path)  # a new process reads what is left
+    assert later.count == 2
+    assert later.replay(tracker).sent == Counter(trial_metrics=2)
+    assert tracker.steps == [1, 2, 3, 4]
+    assert list(tmp_path.iterdir()) == []  # sent: nothing is left on disk
+
+
+def test_a_call_the_server_refuses_is_dropped_and_named(tmp_path: Path) -> None:
+    outcome = kept_metrics(tmp_path, range(1, 4)).replay(FlakyTracker(refused_at=2))
+    assert outcome.sent == Counter(trial_metrics=2)
+    assert outcome.rejected == ["trial_metrics: step 2 is not valid"]
+    assert not (tmp_path / PENDING_FILE).exists()
+
+
+def outage_warnings(caught: list[warnings.WarningMessage]) -> list[str]:
+    return [str(w.message) for w in caught if issubclass(w.category, TrackingOutageWarning)]
+
+
+def calls_during_outage(tracker: BufferedTracker) -> list[Callable[[], object]]:
+    """A trial that ends, a trial that starts, artifacts and a model, all while down."""
+    figure, axis = plt.subplots()
+    axis.plot([1, 2], [0.9, 0.8])
+    model = torch.nn.Linear(3, 2)
+    return [
+        lambda: tracker.trial_metrics("t1", {"val_loss": 0.8}, step=2),
+        lambda: tracker.trial_metrics("t1", {"val_loss": 0.8}, step=2),  # a repeat: sent once
+        lambda: tracker.trial_ended("t1", "completed"),
+        lambda: tracker.trial_started("t2", {"optimizer.lr": 0.01}),
+        lambda: tracker.trial_metrics("t2", {"val_loss": 0.7}, step=1),
+        lambda: tracker.trial_metrics("t2", {"val_loss": 0.6}, step=2),
+        lambda: tracker.set_trial_tags("t2", {"automl_nn.best": "true"}),
+        lambda: tracker.log_figure(figure, "plots/curves.png"),
+        lambda: tracker.log_model(
+            model, input_example=np.zeros((2, 3), dtype=np.float32), name="best_model"
+        ),
+    ]
+
+
+@pytest.mark.integration
+def test_an_outage_is_kept_on_disk_with_one_warning_and_sent_when_the_server_is_back(
+    restartable_mlflow_server: MlflowServer, tmp_path: Path
+) -> None:
+    server = restartable_mlflow_server
+    experiment = f"outage-{uuid.uuid4().hex[:8]}"
+    tracker = BufferedTracker(MlflowTracker(server.uri, experiment), tmp_path, flush_interval_s=0)
+    parent_id = tracker.open_search({"searcher": "random"})
+    tracker.trial_started("t1", {"optimizer.lr": 0.1})
+    tracker.trial_metrics("t1", {"val_loss": 0.9}, step=1)
+    server.stop()
+    pending = tmp_path / PENDING_FILE
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        lines_kept = []
+        for call in calls_during_outage(tracker):
+            call()  # never raises
+            lines_kept.append(len(pending.read_text().splitlines()))
+        assert tracker.child_run_id("t2") is None  # t2 has no run yet
+        server.start()
+        tracker.search_metrics({"best_val_loss": 0.6}, step=0)  # sends what was kept first
+        tracker.close_search()
+
+    assert lines_kept == list(range(1, len(lines_kept) + 1))
+    [warning] = outage_warnings(caught)
+    assert f"MLflow at {server.uri} is not answering" in warning
+    assert f"`automl-nn sync {tmp_path}`" in warning
+    assert list(tmp_path.iterdir()) == []
+
+    client = MlflowClient(server.uri)
+    runs = client.search_runs([client.get_experiment_by_name(experiment).experiment_id])
+    [parent] = parents(runs)
+    assert (parent.info.run_id, parent.info.status) == (parent_id, "FINISHED")
+    assert parent.data.metrics == {"best_val_loss": 0.6}
+    child_runs = children(runs)
+    assert sorted(child_runs) == ["t1", "t2"]
+    assert tracker.child_run_id("t2") == child_runs["t2"].info.run_id
+    assert history(client, child_runs["t1"].info.run_id, "val_loss") == [(1, 0.9), (2, 0.8)]
+    assert history(client, child_runs["t2"].info.run_id, "val_loss") == [(1, 0.7), (2, 0.6)]
+    assert child_runs["t1"].data.tags["automl_nn.status"] == "completed"
+    assert child_runs["t1"].info.status == "FINISHED"
+    assert child_runs["t2"].data.tags["automl_nn.best"] == "true"
+    assert child_runs["t2"].info.status == "KILLED"  # never ended: closed with the search
+    figures = client.list_artifacts(parent_id, "plots")
+    assert [artifact.path for artifact in figures] == ["plots/curves.png"]
+    models = client.search_logged_models([parent.info.experiment_id])
+    assert [model.name for model in models] == ["best_model"]
+
+
+class Outage(threading.Thread):
+    """Stops the server once a search's first child run exists; starts it again soon after."""
+
+    def __init__(self, server: MlflowServer, experiment: str) -> None:
+        super().__init__(daemon=True)
+        self.server = server
+        self.experiment = experiment
+        self.stopped = threading.Event()
+        self.errors: list[BaseException] = []
+
+    def run(self) -> None:
+        try:
+            self._wait_for_a_child_run()
+            self.server.stop()
+            self.stopped.set()
+            time.sleep(OUTAGE_S)
+            self.server.start()
+        except BaseException as error:  # told to the test, which runs in another thread
+            self.errors.append(error)
+
+    def _wait_for_a_child_run(self) -> None:
+        client = MlflowClient(self.server.uri)
+        deadline = time.monotonic() + TRIAL_WAIT_S
+        while time.monotonic() < deadline:
+            found = client.get_experiment_by_name(self.experiment)
+            query = "tags.`mlflow.parentRunId` != ''"
+            if found and client.search_runs([found.experiment_id], query, max_results=1):
+                return
+            time.sleep(0.2)
+        raise TimeoutError(f"no child run in {TRIAL_WAIT_S} s")
+
+
+@pytest.mark.integration
+@pytest.mark.usefixtures("ray_session")
+def test_a_search_goes_on_through_an_outage_and_every_epoch_reaches_mlflow_once(
+    restartable_mlflow_server: MlflowServer, tmp_path: Path
+) -> None:
+    server = restartable_mlflow_server
+    experiment = f"outage-search-{uuid.uuid4().hex[:8]}"
+    outage = Outage(server, experiment)
+    outage.start()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = search(
+            "wine", TINY_SPACE, searcher="random", scheduler="fifo", num_trials=6, max_epochs=4,
+            tracking_uri=server.uri, experiment=experiment, storage_path=str(tmp_path),
+            verbose=False,
+        )  # fmt: skip
+    outage.join()
+    assert outage.errors == [] and outage.stopped.is_set()
+    warned = outage_warnings(caught)
+    assert len([message for message in warned if "is not answering" in message]) == 1
+    folder = Path(result.experiment_path)
+    if (folder / PENDING_FILE).exists():  # the search ended before the server was back
+        assert any(f"`automl-nn sync {folder}`" in message for message in warned[1:])
+        assert main(["sync", str(folder)]) == 0
+    assert not (folder / PENDING_FILE).exists()
+
+    client = MlflowClient(server.uri)
+    runs = client.search_runs([client.get_experiment_by_name(experiment).experiment_id])
+    assert [parent.info.status for parent in parents(runs)] == ["FINISHED"]
+    child_runs = children(runs)
+    assert sorted(child_runs) == sorted(result.leaderboard.trial_id) and len(child_runs) == 6
+    for trial_id, epochs in result.histories.items():
+        run_id = child_runs[trial_id].info.run_id
+        for metric in ("train_loss", "val_loss", "val_accuracy"):
+            steps = [point.step for point in client.get_metric_history(run_id, metric)]
+            assert sorted(steps) == list(epochs["epoch"]), (trial_id, metric)
