@@ -27,6 +27,7 @@ from automl_nn import __version__
 from automl_nn.defaults import (
     DEFAULT_EXPERIMENT,
     DEFAULT_MAX_EPOCHS,
+    DEFAULT_MAX_FAILURES,
     DEFAULT_NUM_TRIALS,
     DEFAULT_SCHEDULER,
     DEFAULT_SEARCHER,
@@ -55,6 +56,9 @@ _FLAG_OF_FIELD = {
     "ray_address": "--address",
     "registered_model_name": "--register-model",
     "searcher_options": "--searcher-option",
+    "trial_timeout_s": "--trial-timeout",
+    "max_failures": "--max-failures",
+    "plugins": "--plugin",
 }
 
 
@@ -69,7 +73,7 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(f"{message} (see '{self.prog} --help')")
 
 
-def parse_duration(text: str) -> float:
+def parse_duration(text: str, flag: str = "--budget") -> float:
     """Seconds in a duration: plain seconds (``300``) or a number with ``s``, ``m`` or ``h``.
 
     Raises:
@@ -83,7 +87,7 @@ def parse_duration(text: str) -> float:
     seconds = float(match[1]) * _SECONDS_PER_UNIT[match[2]] if match else 0.0
     if seconds <= 0:
         raise ConfigError(
-            "--budget", text, "a duration > 0: seconds (300) or a number with s, m or h (90s, 10m)"
+            flag, text, "a duration > 0: seconds (300) or a number with s, m or h (90s, 10m)"
         )
     return seconds
 
@@ -129,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     datasets.set_defaults(handler=_run_datasets)
     _add_show_command(commands, common)
+    _add_resume_command(commands, common)
     _add_sync_command(commands, common)
     return parser
 
@@ -247,8 +252,31 @@ def _add_resource_flags(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
         "--storage",
         metavar="DIR",
-        type=Path,
-        help="folder of the search folders (default: ./automl_nn_runs)",
+        help="folder (or s3:// URI) of the search folders (default: ./automl_nn_runs)",
+    )
+    group.add_argument(
+        "--shared-storage",
+        action="store_true",
+        help="--storage is a folder every cluster node mounts (NFS)",
+    )
+    group.add_argument(
+        "--max-failures",
+        metavar="N",
+        type=int,
+        default=DEFAULT_MAX_FAILURES,
+        help="retries of a failed trial from its checkpoint (default: %(default)s)",
+    )
+    group.add_argument(
+        "--trial-timeout",
+        metavar="DURATION",
+        help="end a trial that trains longer than this as timed_out (90s, 10m, 2h)",
+    )
+    group.add_argument(
+        "--plugin",
+        metavar="MODULE",
+        action="append",
+        default=[],
+        help="module every trial imports first (registers your model families); repeatable",
     )
 
 
@@ -273,6 +301,21 @@ def _add_tracking_flags(group: argparse._ArgumentGroup) -> None:
         "--export", metavar="DIR", type=Path, help="write the final model (TorchScript) to DIR"
     )
     group.add_argument("--quiet", action="store_true", help="no live progress lines")
+    group.add_argument("--no-tracking", action="store_true", help="write nothing to MLflow")
+
+
+def _add_resume_command(commands: Any, common: argparse.ArgumentParser) -> None:
+    command = commands.add_parser(
+        "resume",
+        parents=[common],
+        help="continue a search whose driver stopped, from its search folder",
+    )
+    command.add_argument("path", metavar="PATH", type=Path, help="the search folder")
+    command.add_argument("--quiet", action="store_true", help="no live progress lines")
+    command.add_argument(
+        "--no-retrain", action="store_true", help="skip retraining and testing the best config"
+    )
+    command.set_defaults(handler=_run_resume)
 
 
 def _add_show_command(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -381,6 +424,13 @@ def _run_search(args: argparse.Namespace) -> int:
         storage_path=args.storage,
         registered_model_name=args.register_model,
         searcher_options=parse_searcher_options(args.searcher_option),
+        tracking=not args.no_tracking,
+        shared_storage=args.shared_storage,
+        max_failures=args.max_failures,
+        trial_timeout_s=None
+        if args.trial_timeout is None
+        else parse_duration(args.trial_timeout, "--trial-timeout"),
+        plugins=args.plugin,
         verbose=not args.quiet,
     )
     print_search_report(result)
@@ -393,6 +443,18 @@ def _run_search(args: argparse.Namespace) -> int:
         print(f"\nExported the final model to {folder}")
     print(f"\nSearch folder: {result.experiment_path}")
     _print_mlflow_hint(resolve_tracking_uri(args.tracking_uri), args.experiment, result)
+    return EXIT_OK
+
+
+def _run_resume(args: argparse.Namespace) -> int:
+    from automl_nn._cli_report import print_search_report, print_test_metrics
+    from automl_nn.api import resume
+
+    result = resume(args.path, verbose=False if args.quiet else None)
+    print_search_report(result)
+    if not args.no_retrain:
+        print_test_metrics(result.retrain_best())
+    print(f"\nSearch folder: {result.experiment_path}")
     return EXIT_OK
 
 
@@ -449,46 +511,33 @@ def _run_show(args: argparse.Namespace) -> int:
 
 
 def _run_sync(args: argparse.Namespace) -> int:
+    from automl_nn.api import read_search_file
     from automl_nn.tracking import PENDING_FILE, send_pending_tracking
 
-    record = _tracked_search_record(args.folder)
-    uri = record["tracking_uri"]
-    outcome = send_pending_tracking(
-        args.folder, uri, record["experiment"], record["mlflow_parent_run_id"]
-    )
+    plan, parent_run_id = read_search_file(args.folder)
+    if not (plan.tracking and plan.tracking_uri and parent_run_id):
+        raise ConfigError(
+            "FOLDER", str(args.folder), "the folder of a search tracked in MLflow (this one was not)"
+        )
+    folder, uri = Path(plan.folder), plan.tracking_uri
+    if not (folder / PENDING_FILE).exists():
+        print(f"Nothing to send: {folder} holds no tracking data that waits for MLflow")
+        return EXIT_OK
+    outcome = send_pending_tracking(folder, uri, plan.experiment, parent_run_id)
     sent = sum(outcome.sent.values())
     counts = ", ".join(f"{count} {name}" for name, count in sorted(outcome.sent.items()))
-    print(f"Sent {sent} tracking operations to MLflow at {uri}" + (f": {counts}" if sent else ""))
+    print(f"Sent {sent} tracking operations to MLflow at {uri}" + (f": {counts}" if counts else ""))
     for rejected in outcome.rejected:
         print(f"  refused by the server, dropped: {rejected}")
     if outcome.remaining:
         return _report(
             f"MLflow at {uri} does not answer; {outcome.remaining} tracking operations stay in "
-            f"{args.folder / PENDING_FILE}: run '{PROG} sync {args.folder}' again once it answers",
+            f"{folder / PENDING_FILE}: run '{PROG} sync {folder}' again once it answers",
             EXIT_FAILURE,
         )
     if outcome.rejected:
         return _report(f"the server refused {len(outcome.rejected)} operations", EXIT_FAILURE)
     return EXIT_OK
-
-
-def _tracked_search_record(folder: Path) -> dict[str, Any]:
-    """The search file of ``folder``; ConfigError unless it is the folder of a tracked search."""
-    from automl_nn.api import SEARCH_FILE
-
-    try:
-        record = json.loads((folder / SEARCH_FILE).read_text())
-    except (OSError, json.JSONDecodeError):
-        raise ConfigError(
-            "FOLDER",
-            str(folder),
-            f"a search folder holding a readable {SEARCH_FILE} ('Search folder:' of the search)",
-        ) from None
-    if not (record.get("tracking_uri") and record.get("mlflow_parent_run_id")):
-        raise ConfigError(
-            "FOLDER", str(folder), "the folder of a search tracked in MLflow (this one was not)"
-        )
-    return record
 
 
 if __name__ == "__main__":

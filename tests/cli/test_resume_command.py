@@ -1,0 +1,27 @@
+"""``automl-nn resume`` on a finished search: nothing runs again, nothing is written twice."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.cli.conftest import WineSearch, run_cli
+from tests.cli.test_search import leaderboard_ids, trial_ids_in_mlflow
+
+pytestmark = pytest.mark.integration
+
+
+def test_resume_of_a_finished_search_reports_the_same_trials(wine_search: WineSearch) -> None:
+    (folder,) = [p for p in (wine_search.folder / "runs").iterdir() if p.is_dir()]
+    before = trial_ids_in_mlflow(wine_search.tracking_uri, wine_search.experiment)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(wine_search.folder)
+        run = run_cli("resume", folder, "--quiet", "--no-retrain")
+    assert run.code == 0, run.err
+    assert leaderboard_ids(run.out, "Leaderboard:") == before
+    assert trial_ids_in_mlflow(wine_search.tracking_uri, wine_search.experiment) == before
+
+
+def test_resume_of_a_folder_that_is_no_search_exits_2(tmp_path) -> None:
+    run = run_cli("resume", tmp_path)
+    assert run.code == 2
+    assert run.err.count("\n") == 1 and "automl_nn_search.json" in run.err
