@@ -37,8 +37,8 @@ class SearchResult:
         best_trial_id: its Ray Tune trial id (None when every trial failed).
         metric: the optimized metric; ``mode``: ``min`` or ``max``.
         leaderboard: one row per trial, best first: ``trial_id``, ``status``, ``reason``,
-            ``epochs``, ``seconds``, the last reported metrics, ``best_<metric>`` and the
-            flattened config under ``config.`` columns.
+            ``epochs``, ``seconds``, ``num_parameters``, the last reported metrics,
+            ``best_<metric>`` and the flattened config under ``config.`` columns.
         mlflow_parent_run_id: the search's MLflow parent run.
         experiment_path: the search's folder or URI (Ray Tune's experiment, checkpoints).
         final: the retrained final model, once :meth:`retrain_best` ran.
@@ -294,6 +294,8 @@ def _leaderboard_row(
         metric: float(last.get(metric, math.nan)),
         f"best_{metric}": float(best) if len(metric_column) else math.nan,
     }
+    if "num_parameters" in last:
+        row["num_parameters"] = int(last["num_parameters"])
     for name, value in last.items():
         if str(name).startswith(("val_", "train_")) and name not in row:
             row[name] = value

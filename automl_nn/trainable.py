@@ -40,11 +40,11 @@ def train_trial(
 ) -> None:
     """Ray Tune function trainable: one ``tune.report`` (with a checkpoint) per epoch.
 
-    Each report holds the epoch's metrics, ``epoch``, ``fit_status`` (``running`` until the
-    last epoch, then ``completed``, ``early_stopping``, ``diverged`` or ``timed_out``) and
-    ``node_id``. A restored trial (paused by HyperBand, exploited by PBT, retried after a
-    lost node) continues from its last checkpoint; ``trial_timeout_s`` counts the training
-    time of every attempt.
+    Each report holds the epoch's metrics, ``epoch``, ``num_parameters``, ``fit_status``
+    (``running`` until the last epoch, then ``completed``, ``early_stopping``, ``diverged``
+    or ``timed_out``) and ``node_id``. A restored trial (paused by HyperBand, exploited by
+    PBT, retried after a lost node) continues from its last checkpoint; ``trial_timeout_s``
+    counts the training time of every attempt.
     """
     import ray
     from ray import tune
@@ -63,10 +63,16 @@ def train_trial(
         spent = sum(row["epoch_seconds"] for row in run.history)
         run.time_limit_s = max(0.0, trial_timeout_s - spent)
     node_id = ray.get_runtime_context().get_node_id()
+    num_parameters = sum(p.numel() for p in run.model.parameters())
 
     def report(epoch: int, metrics: dict[str, Any]) -> bool:
         result = {k: _finite_or_nan(v) for k, v in metrics.items() if k != "status"}
-        result.update(epoch=epoch, fit_status=metrics["status"], node_id=node_id)
+        result.update(
+            epoch=epoch,
+            fit_status=metrics["status"],
+            node_id=node_id,
+            num_parameters=num_parameters,
+        )
         with tempfile.TemporaryDirectory() as folder:
             torch.save(run.state_dict(), Path(folder) / STATE_FILE)
             tune.report(result, checkpoint=tune.Checkpoint.from_directory(folder))
