@@ -36,7 +36,8 @@ class SearchResult:
         best_metric: the best trial's last value of ``metric``.
         best_trial_id: its Ray Tune trial id (None when every trial failed).
         metric: the optimized metric; ``mode``: ``min`` or ``max``.
-        leaderboard: one row per trial, best first: ``trial_id``, ``status``, ``reason``,
+        leaderboard: one row per trial, best first: ``trial_id``, ``trial_number`` (the
+            order in which the searcher proposed it), ``status``, ``reason``,
             ``epochs``, ``seconds``, ``num_parameters``, the last reported metrics,
             ``best_<metric>`` and the flattened config under ``config.`` columns.
         mlflow_parent_run_id: the search's MLflow parent run.
@@ -70,7 +71,7 @@ class SearchResult:
         Trials that never started (still pending when a time budget ran out) are left out.
         """
         rows, histories, configs, checkpoints = [], {}, {}, {}
-        for trial in trials:
+        for number, trial in enumerate(trials):
             results = tracking.trial_results.get(trial.trial_id, [])
             if trial.status == "PENDING" and not results:
                 continue
@@ -83,6 +84,7 @@ class SearchResult:
             rows.append(
                 _leaderboard_row(
                     trial_id=trial.trial_id,
+                    trial_number=number,
                     status=status,
                     reason=reason,
                     history=history,
@@ -274,6 +276,7 @@ def _status_of(
 def _leaderboard_row(
     *,
     trial_id: str,
+    trial_number: int,
     status: str,
     reason: str | None,
     history: pd.DataFrame,
@@ -287,6 +290,7 @@ def _leaderboard_row(
     best = metric_column.max() if mode == "max" else metric_column.min()
     row: dict[str, Any] = {
         "trial_id": trial_id,
+        "trial_number": trial_number,
         "status": status,
         "reason": reason,
         "epochs": int(last.get("epoch", 0) or 0),

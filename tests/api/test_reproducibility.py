@@ -1,0 +1,33 @@
+"""Same data, space, searcher and seed with one trial at a time: the same search again."""
+
+from __future__ import annotations
+
+import pytest
+
+from automl_nn import search
+from tests.api.conftest import TINY_SPACE
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("ray_session")]
+
+
+def trials_in_order(result) -> list[tuple]:
+    board = result.leaderboard.sort_values("trial_number")
+    # A parameter a trial does not have is NaN in the table; NaN != NaN, so leave it out.
+    configs = [
+        {key: value for key, value in row.items() if value == value}
+        for row in board.filter(like="config.").to_dict("records")
+    ]
+    return list(zip(configs, board.val_loss.round(10), board.val_accuracy, strict=True))
+
+
+@pytest.mark.parametrize("searcher", ["random", "optuna"])
+def test_same_seed_and_one_trial_at_a_time_repeat_the_search(searcher: str, tmp_path) -> None:
+    def run(seed: int):
+        return search(
+            "wine", TINY_SPACE, searcher=searcher, scheduler="fifo", num_trials=3, max_epochs=2,
+            seed=seed, max_concurrent=1, storage_path=str(tmp_path), tracking=False, verbose=False,
+        )  # fmt: skip
+
+    first, second = run(5), run(5)
+    assert trials_in_order(first) == trials_in_order(second)
+    assert trials_in_order(run(6)) != trials_in_order(first)
