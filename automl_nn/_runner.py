@@ -6,6 +6,7 @@ import json
 import os
 import random
 import warnings
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ray.tune import Callback
@@ -15,7 +16,13 @@ from automl_nn.api import SearchPlan, check_storage_reaches_every_node, write_se
 from automl_nn.errors import SearchError
 from automl_nn.results import SearchResult
 from automl_nn.space import flatten_config
-from automl_nn.tracking import MlflowTracker, NullTracker, Tracker, TrackingCallback
+from automl_nn.tracking import (
+    BufferedTracker,
+    MlflowTracker,
+    NullTracker,
+    Tracker,
+    TrackingCallback,
+)
 
 if TYPE_CHECKING:
     from automl_nn.searchers import ControllerSearcher
@@ -72,7 +79,9 @@ def resume_search(plan: SearchPlan, parent_run_id: str | None) -> SearchResult:
 def _tracker(plan: SearchPlan, parent_run_id: str | None) -> Tracker:
     if not plan.tracking:
         return NullTracker()
-    return MlflowTracker(plan.tracking_uri, plan.experiment, parent_run_id=parent_run_id)
+    tracker = MlflowTracker(plan.tracking_uri, plan.experiment, parent_run_id=parent_run_id)
+    # A local search folder keeps what an unreachable server could not take (automl-nn sync).
+    return tracker if plan.remote_storage else BufferedTracker(tracker, Path(plan.folder))
 
 
 def _run(plan: SearchPlan, tracker: Tracker, make_tuner: Any) -> SearchResult:

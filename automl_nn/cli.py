@@ -341,14 +341,12 @@ def _add_sync_command(commands: Any, common: argparse.ArgumentParser) -> None:
         "sync",
         parents=[common],
         help="send the tracking data a search kept on disk while MLflow was down",
-        description="Send to MLflow, in order, what a search kept in FOLDER/pending_tracking.jsonl "
+        description="Send to MLflow, in order, what a search kept in PATH/pending_tracking.jsonl "
         "while its tracking server did not answer. Exit codes: 0 sent (or nothing to send), "
         "1 the server still does not answer (the file is kept) or refused some of it, "
-        "2 FOLDER is not a search folder.",
+        "2 PATH is not the folder of a tracked search.",
     )
-    command.add_argument(
-        "folder", metavar="FOLDER", type=Path, help="the search folder (printed by the search)"
-    )
+    command.add_argument("path", metavar="PATH", type=Path, help="the search folder")
     command.set_defaults(handler=_run_sync)
 
 
@@ -514,19 +512,18 @@ def _run_sync(args: argparse.Namespace) -> int:
     from automl_nn.api import read_search_file
     from automl_nn.tracking import PENDING_FILE, send_pending_tracking
 
-    plan, parent_run_id = read_search_file(args.folder)
+    plan, parent_run_id = read_search_file(args.path)
     if not (plan.tracking and plan.tracking_uri and parent_run_id):
-        raise ConfigError(
-            "FOLDER", str(args.folder), "the folder of a search tracked in MLflow (this one was not)"
-        )
+        raise ConfigError("path", str(args.path), "the folder of a search tracked in MLflow")
     folder, uri = Path(plan.folder), plan.tracking_uri
     if not (folder / PENDING_FILE).exists():
         print(f"Nothing to send: {folder} holds no tracking data that waits for MLflow")
         return EXIT_OK
     outcome = send_pending_tracking(folder, uri, plan.experiment, parent_run_id)
     sent = sum(outcome.sent.values())
-    counts = ", ".join(f"{count} {name}" for name, count in sorted(outcome.sent.items()))
-    print(f"Sent {sent} tracking operations to MLflow at {uri}" + (f": {counts}" if counts else ""))
+    if sent or not outcome.remaining:
+        counts = ", ".join(f"{count} {name}" for name, count in sorted(outcome.sent.items()))
+        print(f"Sent {sent} tracking operations to MLflow at {uri}" + (counts and f": {counts}"))
     for rejected in outcome.rejected:
         print(f"  refused by the server, dropped: {rejected}")
     if outcome.remaining:

@@ -125,7 +125,7 @@ class SearchResult:
     # -- at the end of a search ----------------------------------------------------------
 
     def log_summary(self) -> None:
-        """Tag the best trial; log the leaderboard CSV, learning curves and the best model."""
+        """Tag the best trial; log the leaderboard, HTML report, learning curves and best model."""
         if self.tracker is None or self.best_trial_id is None:
             return
         self.tracker.set_search_tags(
@@ -140,6 +140,7 @@ class SearchResult:
             csv_path = Path(folder) / "leaderboard.csv"
             self.leaderboard.to_csv(csv_path, index=False)
             self.tracker.log_artifact(str(csv_path))
+            self.tracker.log_artifact(str(self.report(Path(folder) / "report.html")))
         self.tracker.log_figure(self.learning_curves_figure(), "learning_curves.png")
         model = self.best_trial_model()
         if model is not None:
@@ -180,6 +181,17 @@ class SearchResult:
         return figure
 
     # -- after a search ----------------------------------------------------------------
+
+    def report(self, path: str | Path) -> Path:
+        """Write the search's self-contained HTML report (see :mod:`automl_nn.report`).
+
+        Example::
+
+            path = result.report("report.html")  # open it in a browser, offline
+        """
+        from automl_nn.report import write_report
+
+        return write_report(self, path)
 
     def retrain_best(self, epochs: int | None = None) -> FitResult:
         """Train the best config on train+val, test it, and log both to the parent run.

@@ -39,33 +39,89 @@ def ray_session() -> Iterator[None]:
     ray.shutdown()
 
 
+class MlflowServer:
+    """A real ``mlflow server`` on 127.0.0.1 (sqlite backend, served artifacts) in ``folder``.
+
+    It can be stopped and started again: the port and the store stay, so runs survive.
+
+    Args:
+        folder: holds the database, the artifacts and the server's log.
+        env: extra environment variables of the server process.
+    """
+
+    def __init__(self, folder: Path, env: dict[str, str] | None = None) -> None:
+        self.folder = folder
+        self.port = _free_port()
+        self.uri = f"http://127.0.0.1:{self.port}"
+        self._env = {**os.environ, **(env or {})}
+        self._process: subprocess.Popen | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None
+
+    def start(self) -> None:
+        """Start the server and wait until it answers."""
+        log_path = self.folder / "server.log"
+        with log_path.open("a") as log:
+            self._process = subprocess.Popen(
+                [
+                    sys.executable, "-m", "mlflow", "server",
+                    "--host", "127.0.0.1",
+                    "--port", str(self.port),
+                    "--workers", "1",
+                    "--backend-store-uri", f"sqlite:///{self.folder}/mlflow.db",
+                    "--artifacts-destination", str(self.folder / "artifacts"),
+                ],
+                cwd=self.folder,
+                env=self._env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, so its workers stop with it
+            )  # fmt: skip
+        _wait_until_healthy(self.uri, self._process, log_path)
+
+    def stop(self) -> None:
+        """Stop the server and its workers; the port refuses connections until :meth:`start`."""
+        if self._process is not None:
+            _stop(self._process)
+            self._process = None
+
+
 @pytest.fixture(scope="session")
 def mlflow_server_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URI of a real ``mlflow server`` on 127.0.0.1 (sqlite backend, served artifacts)."""
-    folder = tmp_path_factory.mktemp("mlflow_server")
-    port = _free_port()
-    log_path = folder / "server.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable, "-m", "mlflow", "server",
-                "--host", "127.0.0.1",
-                "--port", str(port),
-                "--workers", "1",
-                "--backend-store-uri", f"sqlite:///{folder}/mlflow.db",
-                "--artifacts-destination", str(folder / "artifacts"),
-            ],
-            cwd=folder,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so its workers stop with it
-        )  # fmt: skip
-    uri = f"http://127.0.0.1:{port}"
+    server = MlflowServer(tmp_path_factory.mktemp("mlflow_server"))
     try:
-        _wait_until_healthy(uri, process, log_path)
-        yield uri
+        server.start()
+        yield server.uri
     finally:
-        _stop(process)
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def _session_restartable_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[MlflowServer]:
+    # Tracking needs no job runner, and skipping it makes each restart seconds shorter.
+    env = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    server = MlflowServer(tmp_path_factory.mktemp("mlflow_restartable"), env)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def restartable_mlflow_server(_session_restartable_server: MlflowServer) -> MlflowServer:
+    """A real MLflow server that a test may stop and start again; running when a test starts.
+
+    Kept apart from ``mlflow_server_uri`` so outages never reach tests that do not expect one.
+    """
+    if not _session_restartable_server.running:
+        _session_restartable_server.start()
+    return _session_restartable_server
 
 
 def _free_port() -> int:

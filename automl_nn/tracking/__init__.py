@@ -23,6 +23,7 @@ from __future__ import annotations
 from automl_nn.tracking._buffered import (
     PENDING_FILE,
     BufferedTracker,
+    PendingTracking,
     ReplayOutcome,
     TrackingOutageWarning,
     send_pending_tracking,
@@ -55,6 +56,7 @@ __all__ = [
     "BufferedTracker",
     "MlflowTracker",
     "NullTracker",
+    "PendingTracking",
     "ReplayOutcome",
     "Tracker",
     "TrackingCallback",

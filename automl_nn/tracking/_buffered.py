@@ -74,6 +74,7 @@ _REPLAYABLE = frozenset(
         "set_search_tags",
         "log_artifact",
         "log_saved_model",
+        "end_lost_trials",
         "close_search",
     }
 )
@@ -151,6 +152,8 @@ class PendingTracking:
         self.path = folder / PENDING_FILE
         self._sent_path = folder / _SENT_FILE
         self.count = len(self._operations()) - self._sent()
+        if self.path.exists() and not self.count:
+            self._clear()  # every line was sent, then a crash came before the file was removed
 
     def append(self, operation: str, args: Mapping[str, Any]) -> None:
         """Keep one operation after the others."""
@@ -347,6 +350,15 @@ class BufferedTracker(Tracker):
             lambda: self.inner.log_model(model, input_example=input_example, **saved),
             lambda: ("log_saved_model", self._saved_model(model, input_example) | saved),
         )
+
+    def end_lost_trials(self, known_trial_ids: set[str]) -> list[str]:
+        # Kept, it runs when sent, once the trials started during the outage have their runs;
+        # until then no trial is known to be lost.
+        lost = self._send_or_keep(
+            lambda: self.inner.end_lost_trials(known_trial_ids),
+            lambda: ("end_lost_trials", {"known_trial_ids": sorted(known_trial_ids)}),
+        )
+        return lost or []
 
     def close_search(self, status: str = "FINISHED") -> None:
         check_search_status(status)
