@@ -198,8 +198,8 @@ def _ensure_ray(address: str | None) -> None:
 
     import ray
 
-    # Tune snapshots the experiment whenever a trial checkpoints (one per epoch, kept: 1);
-    # that is intended here, so its warning about frequent snapshots is noise.
+    # Tune snapshots the experiment after every CHECKPOINTS_KEPT checkpoints of a trial
+    # (one checkpoint per epoch); that is intended, so its warning about it is noise.
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
     # Our ProgressCallback reports progress; Ray's new output engine prints its own tables
     # even at verbose=0, while the legacy one stays quiet there.
@@ -212,6 +212,9 @@ def _ensure_ray(address: str | None) -> None:
         logging_level=logging.WARNING,
         log_to_driver=False,
     )
+
+
+CHECKPOINTS_KEPT = 5
 
 
 def _alive_nodes() -> int:
@@ -299,7 +302,9 @@ def _run_config(plan: SearchPlan, callbacks: list[Any]) -> Any:
         storage_path=plan.storage_path,
         callbacks=_with_progress(plan, callbacks),
         failure_config=tune.FailureConfig(max_failures=plan.max_failures),
-        # PBT exploits other trials' checkpoints, so they must outlive a few epochs.
-        checkpoint_config=tune.CheckpointConfig(num_to_keep=4 if plan.scheduler == "pbt" else 1),
+        # Ray Tune snapshots the whole experiment each time a trial has checkpointed
+        # num_to_keep times; with 1 that is every epoch of every trial (benchmarks/overhead).
+        # Five bounds both the snapshots and the disk, and leaves PBT checkpoints to exploit.
+        checkpoint_config=tune.CheckpointConfig(num_to_keep=CHECKPOINTS_KEPT),
         verbose=0,
     )

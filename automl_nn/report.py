@@ -289,17 +289,13 @@ def pareto_front(
     known = values.notna() & costs.notna()
     score = (values if mode == "max" else -values)[known].to_numpy()
     price = costs[known].to_numpy(dtype=float)
-    dominated = [
-        bool(
-            np.any(
-                (price <= price[i])
-                & (score >= score[i])
-                & ((price < price[i]) | (score > score[i]))
-            )
-        )
-        for i in range(len(price))
-    ]
-    front = leaderboard[known][~np.array(dominated, dtype=bool)]
+    # dominates[i, j]: trial j costs no more than i, scores no worse, and differs from it.
+    dominates = (
+        (price[None, :] <= price[:, None])
+        & (score[None, :] >= score[:, None])
+        & ((price[None, :] < price[:, None]) | (score[None, :] > score[:, None]))
+    )
+    front = leaderboard[known][~dominates.any(axis=1)]
     return front.sort_values(cost, kind="stable")
 
 
@@ -569,7 +565,7 @@ def _summary_html(result: SearchSummary) -> str:
     facts = [
         ("trials", f"{len(board)} ({counts})" if counts else str(len(board))),
         ("metric", f"{result.metric} ({result.mode})"),
-        ("best trial", f"{result.best_trial_id} ({_number(best_value)})"),
+        ("best trial", f"{result.best_trial_id or 'none'} ({_number(best_value)})"),
         ("MLflow parent run", result.mlflow_parent_run_id or "none"),
         ("experiment", result.experiment_path),
         ("written", dt.datetime.now().isoformat(timespec="seconds")),

@@ -126,7 +126,8 @@ class SearchResult:
 
     def log_summary(self) -> None:
         """Tag the best trial; log the leaderboard, HTML report, learning curves and best model."""
-        if self.tracker is None or self.best_trial_id is None:
+        tracked = self.tracker is not None and self.tracker.parent_run_id is not None
+        if not tracked or self.best_trial_id is None:
             return
         self.tracker.set_search_tags(
             {

@@ -88,10 +88,9 @@ def _finite_or_nan(value: float) -> float:
 
 def load_trial_model(config: dict[str, Any], data: TaskData, checkpoint_dir: str | Path) -> Any:
     """Rebuild a trial's model from its checkpoint folder (weights only, never pickled code)."""
-    from automl_nn.training import TrainingRun
+    from automl_nn.training import check_config, model_for
 
-    run = TrainingRun(config, data)
+    model = model_for(check_config(config, data), data)
     state = torch.load(Path(checkpoint_dir) / STATE_FILE, weights_only=True)
-    run.model.load_state_dict(state["model"])
-    run.model.eval()
-    return run.model
+    model.load_state_dict(state["model"])
+    return model.eval()

@@ -116,8 +116,6 @@ class TrainingRun:
         seed: int = 0,
         time_limit_s: float | None = None,
     ) -> None:
-        from automl_nn.models import build_model
-
         self.started = time.perf_counter()
         # Training stops between two batches once this much time has passed in run().
         self.time_limit_s = time_limit_s
@@ -127,13 +125,7 @@ class TrainingRun:
         self.generator = torch.Generator().manual_seed(seed)
         regularization = self.config["regularization"]
         self.data = data
-        self.model = build_model(
-            self.config["model"],
-            data,
-            num_outputs=num_outputs_for(self.config["loss"], data.kind, data.num_classes),
-            dropout=regularization["dropout"],
-            batch_norm=regularization["batch_norm"],
-        )
+        self.model = model_for(self.config, data)
         self.loss_fn = build_loss(self.config["loss"])
         self.parameters = [p for p in self.model.parameters() if p.requires_grad]
         self.optimizer = build_optimizer(
@@ -275,6 +267,20 @@ class TrainingRun:
             if time.perf_counter() >= self.deadline:
                 break
         return float(total_loss) / max(samples, 1), samples, lr
+
+
+def model_for(config: dict[str, Any], data: TaskData) -> torch.nn.Module:
+    """The untrained model of a validated config (:func:`check_config`) for this task."""
+    from automl_nn.models import build_model
+
+    regularization = config["regularization"]
+    return build_model(
+        config["model"],
+        data,
+        num_outputs=num_outputs_for(config["loss"], data.kind, data.num_classes),
+        dropout=regularization["dropout"],
+        batch_norm=regularization["batch_norm"],
+    )
 
 
 def _batch_starts(count: int, batch_size: int | str, batch_norm: bool) -> list[tuple[int, int]]:

@@ -1,0 +1,12 @@
+"""Benchmarks of automl_nn: speed against the plain tools it builds on.
+
+Each benchmark module exposes ``run(quick: bool) -> dict``, writes its figures to
+``benchmarks/results/<name>.{json,md}`` and returns them. Run them with
+``python -m benchmarks [--quick] [NAME ...]``.
+"""
+
+from __future__ import annotations
+
+BENCHMARKS: tuple[str, ...] = ("trainer_throughput", "overhead", "nas_mnist1d")
+
+__all__ = ["BENCHMARKS"]

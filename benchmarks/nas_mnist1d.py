@@ -1,0 +1,176 @@
+"""NAS searchers on MNIST-1D: random vs evolution vs RL (and Optuna for reference).
+
+The same joint space (``nas.yaml``: architecture and training recipe), the same number of
+trials and epochs, several seeds each. Writes the best validation accuracy per searcher
+(mean and spread), best-so-far curves (PNG) and the test accuracy of each search's winner,
+retrained on train+val. ``--quick`` runs a small version that checks the machinery, not the
+claim: the targets need the full run (hours on 2 cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+from typing import Any
+
+from benchmarks._report import RESULTS, machine, machine_lines, markdown_table, write_results
+
+NAME = "nas_mnist1d"
+SEARCHERS = ("random", "evolution", "rl", "optuna")
+FULL = {"seeds": (0, 1, 2), "num_trials": 60, "max_epochs": 20, "retrain_epochs": 60}
+QUICK = {"seeds": (0,), "num_trials": 6, "max_epochs": 2, "retrain_epochs": 2}
+SEARCHER_OPTIONS = {"evolution": {"population_size": 8}, "rl": {"batch_size": 4}}
+
+
+def one_search(searcher: str, seed: int, settings: dict[str, Any], storage: str) -> dict[str, Any]:
+    """Best validation accuracy, best-so-far per trial, and the winner's test accuracy."""
+    import automl_nn
+
+    result = automl_nn.search(
+        "mnist1d",
+        "nas",
+        searcher=searcher,
+        scheduler="fifo",  # every trial gets the same epochs: the searchers alone differ
+        num_trials=settings["num_trials"],
+        max_epochs=settings["max_epochs"],
+        seed=seed,
+        searcher_options=SEARCHER_OPTIONS.get(searcher),
+        storage_path=storage,
+        tracking=False,
+        verbose=False,
+    )
+    board = result.leaderboard.sort_values("trial_number")
+    accuracies = board["val_accuracy"].fillna(0.0).tolist()
+    best_so_far = [max(accuracies[: i + 1]) for i in range(len(accuracies))]
+    final = result.retrain_best(epochs=settings["retrain_epochs"])
+    return {
+        "searcher": searcher,
+        "seed": seed,
+        "best_val_accuracy": result.best_metric,
+        "best_so_far": best_so_far,
+        "test_accuracy": final.test_metrics["test_accuracy"],
+        "best_config": result.best_config,
+    }
+
+
+def summarize(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Mean and spread of the best validation accuracy and the winners' test accuracy."""
+    rows = []
+    for searcher in SEARCHERS:
+        mine = [run for run in runs if run["searcher"] == searcher]
+        if not mine:
+            continue
+        best = [run["best_val_accuracy"] for run in mine]
+        test = [run["test_accuracy"] for run in mine]
+        rows.append(
+            {
+                "searcher": searcher,
+                "seeds": len(mine),
+                "best_val_mean": statistics.fmean(best),
+                "best_val_std": statistics.pstdev(best),
+                "test_mean": statistics.fmean(test),
+                "test_max": max(test),
+            }
+        )
+    return rows
+
+
+def plot_best_so_far(runs: list[dict[str, Any]]) -> str:
+    """Mean best-so-far validation accuracy against trials, one line per searcher."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(7, 4.5))
+    for searcher in SEARCHERS:
+        curves = [run["best_so_far"] for run in runs if run["searcher"] == searcher]
+        if curves:
+            length = min(len(curve) for curve in curves)
+            mean = [statistics.fmean(curve[i] for curve in curves) for i in range(length)]
+            axis.plot(range(1, length + 1), mean, label=searcher)
+    axis.set_xlabel("trials")
+    axis.set_ylabel("best validation accuracy so far (mean over seeds)")
+    axis.grid(alpha=0.3)
+    axis.legend()
+    path = RESULTS / f"{NAME}_best_so_far.png"
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(figure)
+    return str(path)
+
+
+def run(quick: bool) -> dict[str, Any]:
+    """Every searcher on every seed; writes results/nas_mnist1d.{json,md,_best_so_far.png}."""
+    settings = QUICK if quick else FULL
+    runs = []
+    with tempfile.TemporaryDirectory() as storage:
+        for seed in settings["seeds"]:
+            for searcher in SEARCHERS:
+                runs.append(one_search(searcher, seed, settings, storage))
+    payload = {
+        "quick": quick,
+        "settings": {**settings, "seeds": list(settings["seeds"])},
+        "summary": summarize(runs),
+        "runs": runs,
+        "plot": plot_best_so_far(runs),
+        "machine": machine(),
+    }
+    write_results(NAME, payload, to_markdown(payload))
+    return payload
+
+
+def to_markdown(payload: dict[str, Any]) -> str:
+    """The summary table, the targets and the machine."""
+    settings = payload["settings"]
+    rows = [
+        [
+            r["searcher"],
+            r["seeds"],
+            r["best_val_mean"],
+            r["best_val_std"],
+            r["test_mean"],
+            r["test_max"],
+        ]
+        for r in payload["summary"]
+    ]
+    by_name = {r["searcher"]: r for r in payload["summary"]}
+    random_mean = by_name.get("random", {}).get("best_val_mean", float("nan"))
+    verdicts = [
+        f"- {name} beats random on mean best validation accuracy: "
+        f"{by_name[name]['best_val_mean'] > random_mean}"
+        for name in ("evolution", "rl")
+        if name in by_name
+    ]
+    best_test = max((r["test_max"] for r in payload["summary"]), default=float("nan"))
+    kind = "QUICK (checks the machinery only)" if payload["quick"] else "full"
+    return "\n".join(
+        [
+            f"# NAS searchers on MNIST-1D ({kind} run)",
+            "",
+            f"Space `nas.yaml`, {settings['num_trials']} trials x {settings['max_epochs']} "
+            f"epochs per search, FIFO, seeds {settings['seeds']}; winners retrained for "
+            f"{settings['retrain_epochs']} epochs on train+val and tested once.",
+            "",
+            markdown_table(
+                ["searcher", "seeds", "best val mean", "best val std", "test mean", "test max"],
+                rows,
+            ),
+            "",
+            *verdicts,
+            f"- overall winner's test accuracy: {best_test:.4f} (target >= 0.993)",
+            "",
+            f"Best-so-far curves: `{payload['plot']}`",
+            "",
+            "Machine:",
+            "",
+            *machine_lines(payload["machine"]),
+        ]
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true")
+    print(to_markdown(run(parser.parse_args().quick)))
