@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -96,7 +98,8 @@ def _run(plan: SearchPlan, tracker: Tracker, make_tuner: Any) -> SearchResult:
                 )
         tune_config = _tune_config(plan)
         callbacks = [tracking, recorder, *_story_callbacks(tracker, tune_config.search_alg)]
-        make_tuner(callbacks, tune_config).fit()
+        with _pending_trials(plan):
+            make_tuner(callbacks, tune_config).fit()
         tracker.end_lost_trials({trial.trial_id for trial in recorder.trials})
         result = SearchResult.from_trials(
             plan=plan, trials=recorder.trials, tracking=tracking, tracker=tracker
@@ -215,6 +218,32 @@ def _ensure_ray(address: str | None) -> None:
 
 
 CHECKPOINTS_KEPT = 5
+
+
+@contextlib.contextmanager
+def _pending_trials(plan: SearchPlan) -> Iterator[None]:
+    """Let every free trial slot start a trial at once.
+
+    With a searcher, Ray Tune keeps one trial pending by default; on a cluster the node that
+    already runs a (reused) actor then wins every short trial and new nodes starve
+    (benchmarks/scaling). A user's own TUNE_MAX_PENDING_TRIALS_PG wins.
+    """
+    import ray
+
+    if "TUNE_MAX_PENDING_TRIALS_PG" in os.environ:
+        yield
+        return
+    resources = ray.cluster_resources()
+    slots = resources.get("CPU", 0.0) // plan.resources["cpu"]
+    if plan.resources["gpu"] > 0:
+        slots = min(slots, resources.get("GPU", 0.0) // plan.resources["gpu"])
+    if plan.max_concurrent is not None:
+        slots = min(slots, plan.max_concurrent)
+    os.environ["TUNE_MAX_PENDING_TRIALS_PG"] = str(max(1, int(slots)))
+    try:
+        yield
+    finally:
+        os.environ.pop("TUNE_MAX_PENDING_TRIALS_PG", None)
 
 
 def _alive_nodes() -> int:
