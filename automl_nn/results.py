@@ -57,7 +57,7 @@ class SearchResult:
     max_epochs: int
     seed: int
     histories: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
-    best_checkpoint: Path | None = None
+    best_checkpoint: Any = None  # a ray.tune.Checkpoint: a local folder or a URI
     tracker: Tracker | None = field(default=None, repr=False)
     registered_model_name: str | None = None
     final: FitResult | None = field(default=None, repr=False)
@@ -79,7 +79,7 @@ class SearchResult:
             histories[trial.trial_id] = history
             configs[trial.trial_id] = trial.config
             if trial.checkpoint is not None:
-                checkpoints[trial.trial_id] = Path(trial.checkpoint.path)
+                checkpoints[trial.trial_id] = trial.checkpoint
             status, reason = _status_of(trial, tracking, has_results=bool(results))
             rows.append(
                 _leaderboard_row(
@@ -159,7 +159,9 @@ class SearchResult:
         from automl_nn.trainable import load_trial_model, trial_config
 
         config = trial_config(self.best_config, self.max_epochs)
-        return load_trial_model(config, self.data, self.best_checkpoint)
+        # as_directory() reads a local folder in place and downloads one on s3:// storage.
+        with self.best_checkpoint.as_directory() as folder:
+            return load_trial_model(config, self.data, folder)
 
     def learning_curves_figure(self, top: int = TOP_TRIALS_IN_PLOTS) -> Any:
         """Validation metric per epoch of the top trials (a matplotlib Figure)."""

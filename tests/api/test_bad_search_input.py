@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from automl_nn import from_arrays, search
-from automl_nn.errors import AutomlNNError, ConfigError, SpaceError, TrackingError
+from automl_nn.errors import AutomlNNError, ConfigError, DataError, SpaceError, TrackingError
 from tests.api.conftest import TINY_SPACE, runs_of
 
 CNN_ONLY = {"model": {"family": "cnn"}}
@@ -32,7 +33,56 @@ BAD_INPUTS = [
     ("wine", "no_such_space", {}, SpaceError, None),
     ("mnist2d", TINY_SPACE, {}, AutomlNNError, "dataset"),
     ("wine", TINY_SPACE, {"experiment": " "}, ConfigError, "experiment"),
+    ("wine", TINY_SPACE, {"max_failures": -1}, ConfigError, "max_failures"),
+    ("wine", TINY_SPACE, {"trial_timeout_s": 0}, ConfigError, "trial_timeout_s"),
+    ("wine", TINY_SPACE, {"plugins": ["no_such_module_here"]}, ConfigError, "plugins"),
+    ("wine", TINY_SPACE, {"registered_model_name": "  "}, ConfigError, "registered_model_name"),
+    ("wine", TINY_SPACE, {"searcher": "random", "searcher_options": {"sampler": "tpe"}}, ConfigError, "searcher_options.sampler"),
+    ("wine", TINY_SPACE, {"searcher": "rl", "searcher_options": {"lr": 0}}, ConfigError, "searcher_options.lr"),
+    ("wine", TINY_SPACE, {"searcher": "rl", "searcher_options": {"batch_size": 0}}, ConfigError, "searcher_options.batch_size"),
+    ("wine", {"model": {"family": "mlp"}}, {"searcher": "evolution"}, ConfigError, "space"),
+    ("wine", TINY_SPACE, {"num_trials": 2.5}, ConfigError, "num_trials"),
+    ("wine", TINY_SPACE, {"seed": "zero"}, ConfigError, "seed"),
+    ("wine", {"trainer": {"epochs": 3}}, {}, SpaceError, None),
+    ("wine", {"optimizer": {"choice": []}}, {}, SpaceError, None),
+    ("wine", {"optimizer": {"name": "adam", "lr": {"uniform": [0.1, 0.01]}}}, {}, SpaceError, None),
+    ("wine", {"optimizer": {"name": "adam", "lr": {"loguniform": [0, 0.1]}}}, {}, SpaceError, None),
+    ("wine", {"optimizer": {"name": "sgdd"}}, {}, SpaceError, None),
+    ("wine", {"optimizer": {"name": "adam", "momentum": 0.9}}, {}, SpaceError, None),
+    ("wine", {"model": {"family": "mlp", "activation": "swish"}}, {}, SpaceError, "model.activation"),
+    ("wine", {"regularization": {"dropout": 1.5}}, {}, SpaceError, "regularization.dropout"),
+    ("wine", {"loss": {"name": "mse"}}, {}, SpaceError, "loss.name"),
+    ("diabetes", {"loss": {"name": "cross_entropy"}}, {}, SpaceError, "loss.name"),
+    ("wine", {"training": {"batch_size": 0}}, {}, SpaceError, "training.batch_size"),
+    (42, TINY_SPACE, {}, ConfigError, "data"),
 ]  # fmt: skip
+
+MALFORMED_DATA = [
+    (lambda: from_arrays(np.full((30, 3), np.nan), np.arange(30) % 2), "X[0]"),
+    (lambda: from_arrays(np.ones((30, 3)), np.arange(29) % 2), "len(y)"),
+    (lambda: from_arrays(np.ones((30, 3)), np.arange(30) % 3, num_classes=2), "y"),
+    (lambda: from_arrays(np.ones((30, 3)) * np.inf, np.arange(30) % 2), "X[0]"),
+]
+
+
+@pytest.mark.parametrize(("make_data", "field"), MALFORMED_DATA)
+def test_malformed_data_is_refused_before_ray_starts(store, make_data, field) -> None:
+    import ray
+
+    was_running = ray.is_initialized()
+    with pytest.raises(DataError) as caught:
+        search(make_data(), TINY_SPACE, **store)
+    assert caught.value.field == field
+    assert ray.is_initialized() == was_running
+    assert runs_of(store["tracking_uri"], store["experiment"]) == []
+
+
+def test_broken_yaml_names_the_file_and_line(store, tmp_path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("optimizer:\n  name: adam\n  lr: [0.1\n")
+    with pytest.raises(SpaceError, match="broken.yaml"):
+        search("wine", str(path), **store)
+    assert runs_of(store["tracking_uri"], store["experiment"]) == []
 
 
 @pytest.mark.parametrize(("data", "space", "settings", "error", "field"), BAD_INPUTS)
