@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.cli.conftest import WineSearch, run_cli
-from tests.cli.test_search import leaderboard_ids, trial_ids_in_mlflow
+from tests.cli.test_cli_search import leaderboard_ids, trial_ids_in_mlflow
 
 pytestmark = pytest.mark.integration
 
