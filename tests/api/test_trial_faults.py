@@ -12,6 +12,19 @@ pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("ray_session")]
 
 PLUGIN = "tests.api.faulty_families"
 
+
+@pytest.fixture(autouse=True, scope="module")
+def forget_the_faulty_family():
+    """The plugin registers 'faulty' in this process too; later tests must not see it."""
+    import sys
+
+    from automl_nn.models import _registry
+
+    yield
+    _registry._FAMILIES.pop("faulty", None)
+    sys.modules.pop(PLUGIN, None)
+
+
 FAULTY_SPACE = {
     "model": {
         "choice": [
