@@ -136,9 +136,10 @@ def test_trials_of_a_lost_worker_node_are_retried_elsewhere(
     storage = tmp_path / "runs"
     log = tmp_path / "search.log"
     # One trial more than the cluster's 3 CPUs, 3 at once: Tune starts one trial on every
-    # worker together, so one runs on the victim; 4 slow epochs leave time to kill it.
+    # worker together, so one runs on the victim; 12 slow epochs leave time to kill it even
+    # on a quiet machine, where results reach the storage folder a few seconds late.
     command = search_command(
-        "--dataset", "mnist1d", "--space", SLOW_TRIALS_SPACE, "--trials", "4", "--epochs", "4",
+        "--dataset", "mnist1d", "--space", SLOW_TRIALS_SPACE, "--trials", "4", "--epochs", "12",
         "--searcher", "random", "--scheduler", "fifo", "--max-concurrent", "3",
         "--max-failures", "3",
         "--address", cluster.address,
