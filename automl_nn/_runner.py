@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import random
+import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -174,8 +175,6 @@ def _story_callbacks(tracker: Tracker, search_alg: Any) -> list[Callback]:
 
 
 def _interrupted() -> bool:
-    import sys
-
     return isinstance(sys.exc_info()[1], KeyboardInterrupt)
 
 
