@@ -20,6 +20,7 @@ from automl_nn.errors import SearchError
 from automl_nn.results import SearchResult
 from automl_nn.space import flatten_config
 from automl_nn.tracking import (
+    BackgroundTracker,
     BufferedTracker,
     MlflowTracker,
     NullTracker,
@@ -82,13 +83,19 @@ def resume_search(plan: SearchPlan, parent_run_id: str | None) -> SearchResult:
 def _tracker(plan: SearchPlan, parent_run_id: str | None) -> Tracker:
     if not plan.tracking:
         return NullTracker()
-    tracker = MlflowTracker(plan.tracking_uri, plan.experiment, parent_run_id=parent_run_id)
+    mlflow = MlflowTracker(plan.tracking_uri, plan.experiment, parent_run_id=parent_run_id)
     # A local search folder keeps what an unreachable server could not take (automl-nn sync).
-    return tracker if plan.remote_storage else BufferedTracker(tracker, Path(plan.folder))
+    kept = mlflow if plan.remote_storage else BufferedTracker(mlflow, Path(plan.folder))
+    # Writes leave Ray Tune's event loop for a thread of their own: trials are not held up by
+    # a server's round trips, and even a local sqlite store costs the search less so
+    # (benchmarks/overhead, automl_nn_tracking_on_inline).
+    return BackgroundTracker(kept)
 
 
 def _run(plan: SearchPlan, tracker: Tracker, make_tuner: Any) -> SearchResult:
-    tracking = TrackingCallback(tracker, flatten=flatten_config)
+    # Child runs name their node on a cluster; a local Ray has one node to name.
+    on_a_cluster = plan.ray_address is not None or _alive_nodes() > 1
+    tracking = TrackingCallback(tracker, flatten=flatten_config, tag_nodes=on_a_cluster)
     recorder = TrialRecorder()
     try:
         if plan.verbose:

@@ -16,10 +16,13 @@ Example::
 
 Wrapped in :class:`BufferedTracker`, a search goes on while the tracking server is down: what
 could not be sent waits in the search folder until the server answers (or ``automl-nn sync``).
+Wrapped in :class:`BackgroundTracker`, the writes leave Ray Tune's event loop for a thread of
+their own (a search's trials do not wait on MLflow).
 """
 
 from __future__ import annotations
 
+from automl_nn.tracking._background import BackgroundTracker
 from automl_nn.tracking._buffered import (
     PENDING_FILE,
     BufferedTracker,
@@ -32,6 +35,8 @@ from automl_nn.tracking._callback import NON_METRIC_KEYS, TrackingCallback
 from automl_nn.tracking._mlflow import MlflowTracker
 from automl_nn.tracking._tracker import (
     FAILED_TRIAL_STATUSES,
+    NODE_ID_TAG,
+    NODE_IP_TAG,
     REASON_TAG,
     SEARCH_STATUSES,
     STATUS_TAG,
@@ -45,6 +50,8 @@ from automl_nn.tracking._uri import SERVER_TIMEOUT_S, check_tracking_uri, resolv
 
 __all__ = [
     "FAILED_TRIAL_STATUSES",
+    "NODE_ID_TAG",
+    "NODE_IP_TAG",
     "NON_METRIC_KEYS",
     "PENDING_FILE",
     "REASON_TAG",
@@ -53,6 +60,7 @@ __all__ = [
     "STATUS_TAG",
     "TRIAL_ID_TAG",
     "TRIAL_STATUSES",
+    "BackgroundTracker",
     "BufferedTracker",
     "MlflowTracker",
     "NullTracker",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ray.tune import Callback
 from ray.tune.result import AUTO_RESULT_KEYS, DEBUG_METRICS
 
-from automl_nn.tracking._tracker import Scalar, Tracker
+from automl_nn.tracking._tracker import NODE_ID_TAG, NODE_IP_TAG, Scalar, Tracker
 
 if TYPE_CHECKING:
     from ray.tune.experiment import Trial
@@ -43,6 +43,9 @@ class TrackingCallback(Callback):
     Args:
         tracker: where trials are recorded; its search must be open.
         flatten: turns a nested trial config into flat ``{"optimizer.lr": 0.1}`` params.
+        tag_nodes: tag each child run with the node its trial runs on (``node_id`` and
+            ``node_ip`` of its results), again when a retried trial moves. Worth its one
+            extra write per trial on a cluster; on one machine every trial has the same node.
 
     Attributes:
         trial_statuses: trial id -> ``running`` or one of :data:`TRIAL_STATUSES`.
@@ -56,12 +59,14 @@ class TrackingCallback(Callback):
         callback.trial_statuses  # {'a1b2c_00000': 'completed', 'a1b2c_00001': 'stopped_early'}
     """
 
-    def __init__(self, tracker: Tracker, flatten: Flatten):
+    def __init__(self, tracker: Tracker, flatten: Flatten, *, tag_nodes: bool = True):
         self.tracker = tracker
         self._flatten = flatten
+        self.tag_nodes = tag_nodes
         self.trial_statuses: dict[str, str] = {}
         self.trial_reasons: dict[str, str | None] = {}
         self.trial_results: dict[str, list[dict[str, Any]]] = {}
+        self._trial_nodes: dict[str, str] = {}  # trial id -> the node its child run names
 
     def on_trial_start(
         self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
@@ -75,6 +80,8 @@ class TrackingCallback(Callback):
     ) -> None:
         kept = {key: value for key, value in result.items() if key != "config"}
         self.trial_results.setdefault(trial.trial_id, []).append(kept)
+        if self.tag_nodes:
+            self._tag_node(trial.trial_id, result)
         metrics = {key: value for key, value in kept.items() if key not in NON_METRIC_KEYS}
         step = int(result.get("epoch", result["training_iteration"]))
         self.tracker.trial_metrics(trial.trial_id, metrics, step)
@@ -91,7 +98,12 @@ class TrackingCallback(Callback):
         self._end(trial.trial_id, "failed", _error_message(trial))
 
     def get_state(self) -> dict[str, Any]:
-        """What a restored experiment needs to go on (Ray saves it with the experiment)."""
+        """What a restored experiment needs to go on (Ray saves it with the experiment).
+
+        Waits for the tracker first, so a snapshot never holds a result the tracking store
+        lacks; what came after the snapshot, a resumed search runs (and logs) again.
+        """
+        self.tracker.flush()
         return {
             "trial_statuses": dict(self.trial_statuses),
             "trial_reasons": dict(self.trial_reasons),
@@ -103,6 +115,17 @@ class TrackingCallback(Callback):
         self.trial_statuses = state["trial_statuses"]
         self.trial_reasons = state["trial_reasons"]
         self.trial_results = state["trial_results"]
+
+    def _tag_node(self, trial_id: str, result: Mapping[str, Any]) -> None:
+        """Name the node on the child run when the trial starts there (or moves, on a retry)."""
+        node_id = result.get("node_id")
+        if not isinstance(node_id, str) or self._trial_nodes.get(trial_id) == node_id:
+            return
+        self._trial_nodes[trial_id] = node_id
+        tags = {NODE_ID_TAG: node_id}
+        if isinstance(result.get("node_ip"), str):
+            tags[NODE_IP_TAG] = result["node_ip"]
+        self.tracker.set_trial_tags(trial_id, tags)
 
     def _end(self, trial_id: str, status: str, reason: str | None) -> None:
         self.tracker.trial_ended(trial_id, status, reason)

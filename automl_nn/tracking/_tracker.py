@@ -26,6 +26,9 @@ SEARCH_STATUSES: tuple[str, ...] = ("FINISHED", "FAILED", "KILLED")
 TRIAL_ID_TAG = "automl_nn.trial_id"
 STATUS_TAG = "automl_nn.status"
 REASON_TAG = "automl_nn.reason"
+# Where a trial last ran: Ray's node id and the node's IP address.
+NODE_ID_TAG = "automl_nn.node_id"
+NODE_IP_TAG = "automl_nn.node_ip"
 
 Scalar = str | int | float | bool | None
 
@@ -138,6 +141,10 @@ class Tracker(ABC):
     @abstractmethod
     def close_search(self, status: str = "FINISHED") -> None:
         """Close the search's run with one of :data:`SEARCH_STATUSES`."""
+
+    def flush(self) -> None:
+        """Return once every call made so far is written (a tracker that queues waits here)."""
+        return None
 
     def end_lost_trials(self, known_trial_ids: set[str]) -> list[str]:
         """End child runs of trials the experiment does not know (status ``lost``).

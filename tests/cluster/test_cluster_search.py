@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from automl_nn.tracking import FAILED_TRIAL_STATUSES, STATUS_TAG, TRIAL_ID_TAG
+from automl_nn.tracking import FAILED_TRIAL_STATUSES, NODE_ID_TAG, STATUS_TAG, TRIAL_ID_TAG
 from tests.api.conftest import parent_and_children
 from tests.cluster.conftest import (
     SEARCH_TIMEOUT_S,
@@ -136,10 +136,10 @@ def test_trials_of_a_lost_worker_node_are_retried_elsewhere(
     storage = tmp_path / "runs"
     log = tmp_path / "search.log"
     # One trial more than the cluster's 3 CPUs, 3 at once: Tune starts one trial on every
-    # worker together, so one runs on the victim; 12 slow epochs leave time to kill it even
-    # on a quiet machine, where results reach the storage folder a few seconds late.
+    # worker together, so one runs on the victim. It is killed as soon as the driver has
+    # logged that trial's first epoch to MLflow, with its other epochs still to run.
     command = search_command(
-        "--dataset", "mnist1d", "--space", SLOW_TRIALS_SPACE, "--trials", "4", "--epochs", "12",
+        "--dataset", "mnist1d", "--space", SLOW_TRIALS_SPACE, "--trials", "4", "--epochs", "6",
         "--searcher", "random", "--scheduler", "fifo", "--max-concurrent", "3",
         "--max-failures", "3",
         "--address", cluster.address,
@@ -151,7 +151,9 @@ def test_trials_of_a_lost_worker_node_are_retried_elsewhere(
             command, env=cluster.env(), cwd=tmp_path, stdout=output, stderr=subprocess.STDOUT
         )
     try:
-        _wait_for_a_report_from(victim_id, storage, driver, log)
+        running = _wait_for_a_trial_on(
+            victim_id, tracked_cluster.tracking_uri, experiment, driver, log
+        )
         cluster.crash(victim)
         code = driver.wait(timeout=SEARCH_TIMEOUT_S)
     finally:
@@ -162,6 +164,8 @@ def test_trials_of_a_lost_worker_node_are_retried_elsewhere(
     assert code == 0, tail(log)
     reports = trial_reports(storage)
     assert len(reports) == 4, tail(log)
+    nodes_of_killed_trial = [result["node_id"] for result in reports[running]]
+    assert nodes_of_killed_trial[0] == victim_id and nodes_of_killed_trial[-1] != victim_id
     moved = {
         trial_id: [result["node_id"] for result in results]
         for trial_id, results in reports.items()
@@ -174,16 +178,28 @@ def test_trials_of_a_lost_worker_node_are_retried_elsewhere(
     _assert_every_trial_is_a_finished_child_run(tracked_cluster.tracking_uri, experiment, reports)
 
 
-def _wait_for_a_report_from(
-    node_id: str, storage: Path, driver: subprocess.Popen[bytes], log: Path
-) -> None:
-    """Block until some trial has reported an epoch from ``node_id`` (a trial runs there)."""
+def _wait_for_a_trial_on(
+    node_id: str, tracking_uri: str, experiment: str, driver: subprocess.Popen[bytes], log: Path
+) -> str:
+    """Block until a trial runs on ``node_id`` with an epoch logged and more to come; its id.
+
+    The driver tags each child run with its node at the trial's first result (on a cluster),
+    so the MLflow server knows within a moment, unlike the storage folder's result files.
+    """
     deadline = time.monotonic() + REPORT_WAIT_S
     while time.monotonic() < deadline:
         if driver.poll() is not None:
             pytest.fail(f"the search ended before a trial ran on the victim:\n{tail(log)}")
-        reports = trial_reports(storage)
-        if any(r["node_id"] == node_id for results in reports.values() for r in results):
-            return
-        time.sleep(0.5)
-    pytest.fail(f"no trial reported from the victim in {REPORT_WAIT_S:.0f} s:\n{tail(log)}")
+        for child in _children_or_none(tracking_uri, experiment):
+            tags = child.data.tags
+            if tags.get(NODE_ID_TAG) == node_id and tags.get(STATUS_TAG) == "running":
+                return tags[TRIAL_ID_TAG]
+        time.sleep(0.2)
+    pytest.fail(f"no trial ran on the victim in {REPORT_WAIT_S:.0f} s:\n{tail(log)}")
+
+
+def _children_or_none(tracking_uri: str, experiment: str) -> list[Any]:
+    try:
+        return parent_and_children(tracking_uri, experiment)[1]
+    except Exception:  # the experiment does not exist yet
+        return []

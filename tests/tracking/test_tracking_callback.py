@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import ray
 from mlflow.tracking import MlflowClient
 from ray import tune
 
-from automl_nn.tracking import REASON_TAG, STATUS_TAG, TRIAL_ID_TAG, MlflowTracker, TrackingCallback
+from automl_nn.tracking import (
+    NODE_ID_TAG,
+    NODE_IP_TAG,
+    REASON_TAG,
+    STATUS_TAG,
+    TRIAL_ID_TAG,
+    BackgroundTracker,
+    MlflowTracker,
+    NullTracker,
+    TrackingCallback,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -28,6 +40,7 @@ EXPECTED = {
 def trainable(config: dict[str, Any]) -> None:
     """Reports like the real trainable: ``fit_status`` in every result, its end in the last."""
     kind = config["kind"]
+    node_id = ray.get_runtime_context().get_node_id()
     for epoch in range(1, EPOCHS + 1):
         if kind == "error" and epoch == 2:
             raise ValueError("boom")
@@ -40,10 +53,13 @@ def trainable(config: dict[str, Any]) -> None:
                 "val_loss": val_loss,
                 "lr": config["optimizer"]["lr"],
                 "fit_status": kind if last else "running",
+                "node_id": node_id,
             }
         )
         if kind == "completed" and epoch == 2:  # a replayed epoch is not logged twice
-            tune.report({"epoch": epoch, "val_loss": 99.0, "fit_status": "running"})
+            tune.report(
+                {"epoch": epoch, "val_loss": 99.0, "fit_status": "running", "node_id": node_id}
+            )
 
 
 def scheduler_stop(trial_id: str, result: dict[str, Any]) -> bool:
@@ -65,12 +81,14 @@ def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 def tracked_search(
     ray_session: None, sqlite_tracking_uri: str, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[MlflowTracker, TrackingCallback]:
+    """A grid of trials, one per kind, tracked as a search tracks them: in the background."""
     folder = tmp_path_factory.mktemp("tune")
     tracker = MlflowTracker(
         sqlite_tracking_uri, "callback", artifact_location=str(folder / "artifacts")
     )
-    tracker.open_search({"searcher": "grid"})
-    callback = TrackingCallback(tracker, flatten)
+    background = BackgroundTracker(tracker)
+    background.open_search({"searcher": "grid"})
+    callback = TrackingCallback(background, flatten)
     tune.Tuner(
         trainable,
         param_space={"kind": tune.grid_search(list(EXPECTED)), "optimizer": {"lr": 0.1}},
@@ -79,7 +97,7 @@ def tracked_search(
             storage_path=str(folder), stop=scheduler_stop, callbacks=[callback], verbose=0
         ),
     ).fit()
-    tracker.close_search()
+    background.close_search()
     return tracker, callback
 
 
@@ -132,6 +150,14 @@ def test_metrics_per_epoch_without_ray_bookkeeping(tracked_search) -> None:
     assert "config" not in results[0]
 
 
+def test_each_child_run_names_the_node_its_trial_ran_on(tracked_search) -> None:
+    tracker, _ = tracked_search
+    node = next(node for node in ray.nodes() if node["Alive"])
+    for run in child_runs(tracker).values():
+        assert run.data.tags[NODE_ID_TAG] == node["NodeID"]
+        assert run.data.tags[NODE_IP_TAG] == node["NodeManagerAddress"]
+
+
 def test_state_survives_an_experiment_restore(tracked_search) -> None:
     tracker, callback = tracked_search
     restored = TrackingCallback(tracker, flatten)
@@ -139,3 +165,34 @@ def test_state_survives_an_experiment_restore(tracked_search) -> None:
     assert restored.trial_statuses == callback.trial_statuses
     assert restored.trial_reasons == callback.trial_reasons
     assert restored.trial_results == callback.trial_results
+
+
+class TagRecorder(NullTracker):
+    """Keeps the tags set on each trial's child run."""
+
+    def __init__(self) -> None:
+        self.tags: list[tuple[str, dict[str, str]]] = []
+
+    def set_trial_tags(self, trial_id: str, tags: Mapping[str, str]) -> None:
+        self.tags.append((trial_id, dict(tags)))
+
+
+@dataclass
+class StandInTrial:
+    trial_id: str
+    config: dict[str, Any]
+
+
+@pytest.mark.parametrize("tag_nodes", [True, False])
+def test_node_tags_when_asked_once_per_node_a_trial_runs_on(tag_nodes: bool) -> None:
+    recorder = TagRecorder()
+    callback = TrackingCallback(recorder, flatten, tag_nodes=tag_nodes)
+    trial = StandInTrial("t1", {})
+    callback.on_trial_start(0, [], trial)
+    # Retried after its node was lost, the trial goes on on node b.
+    for epoch, node in enumerate(["a", "a", "b", "b"], start=1):
+        result = {"epoch": epoch, "val_loss": 1.0, "node_id": node, "node_ip": f"10.0.0.{node}"}
+        callback.on_trial_result(0, [], trial, {**result, "training_iteration": epoch})
+
+    expected = [("t1", {NODE_ID_TAG: node, NODE_IP_TAG: f"10.0.0.{node}"}) for node in ("a", "b")]
+    assert recorder.tags == (expected if tag_nodes else [])
