@@ -7,6 +7,6 @@ Each benchmark module exposes ``run(quick: bool) -> dict``, writes its figures t
 
 from __future__ import annotations
 
-BENCHMARKS: tuple[str, ...] = ("trainer_throughput", "overhead", "nas_mnist1d", "scaling")
+BENCHMARKS: tuple[str, ...] = ("trainer_throughput", "overhead", "nas_mnist1d", "scaling", "peers")
 
 __all__ = ["BENCHMARKS"]

@@ -1,0 +1,970 @@
+"""Search quality at an equal wall-clock budget: automl_nn against Optuna and raw Ray Tune.
+
+Same machine, same data split, same budget, one tool after the other in one process, on one
+shared ``ray.init(num_cpus=2)`` (Optuna runs in the driver with ``n_jobs=2``), every tool
+capped at the same epochs per trial (``DEFAULT_MAX_EPOCHS``, 20) and trials of 1 CPU and one
+torch thread:
+
+- ``default``: ``automl_nn.search(data, time_budget_s=B, num_trials=10_000, seed=s, ...)``,
+  nothing else changed (space, searcher and scheduler from ``automl_nn/defaults.py``).
+- ``<searcher>_<scheduler>``: ``automl_nn.search`` on the default space with the searchers
+  random, optuna, nevergrad, evolution, rl under ``asha`` and ``fifo`` (full mode only; the
+  pair the defaults name runs once, as ``default``).
+- ``optuna_direct``: what an Optuna user writes: a study (TPE seeded with ``s``,
+  ``MedianPruner``) whose objective builds a model from ``trial.suggest_*`` calls (an MLP for
+  tabular data, a small 1-D or 2-D CNN for sequences and images: depth, width or channels,
+  kernel size, stride, dropout, optimizer adam/sgd/adamw, log-uniform lr and weight decay,
+  batch size), trains it with a plain PyTorch loop, evaluates on the validation split after
+  every epoch, ``trial.report`` and ``trial.should_prune``; ``study.optimize(timeout=B,
+  n_jobs=2)``. Optuna's timeout only stops new trials, so the objective also ends a running
+  trial at the deadline (as Ray Tune's ``time_budget_s`` does for the others).
+- ``ray_tune_random``: what a Ray Tune user writes: the same model, space and loop in a
+  function trainable reporting every epoch, ``BasicVariantGenerator`` (random search, seeded),
+  FIFO, ``TuneConfig(time_budget_s=B)``, 1 CPU per trial, ``reuse_actors=True``, the data
+  through ``tune.with_parameters``.
+
+Each tool keeps to ``B`` by its own means, as its user would get it: Ray Tune's
+``time_budget_s`` counts from ``Tuner.fit``'s start (after automl_nn's checks and set-up),
+Optuna's timeout and the objective's deadline from the study's start; a call therefore ends a
+few seconds past ``B``, and its whole wall time (``elapsed_s``, start-up and clean-up
+included) is reported next to its figures. Ray Tune's default for random search keeps up to
+hundreds of trials pending; that is the raw Ray Tune user's default and stays.
+
+Figures per (tool, data set, budget, seed), all on the validation split during the search:
+
+- ``best_val``: the best trial's value; a trial counts with its last reported value (the
+  model it ends with: pruned or budget-stopped trials too, failed or diverged ones not), as
+  ``automl_nn``'s leaderboard ranks trials and its report plots them;
+- the best-so-far curve against wall-clock seconds since the tool's call started (start-up
+  included); a trial counts when it reports for the last time. Times come from Ray Tune's
+  result ``timestamp`` (whole seconds, taken as the middle of the second) for both Ray tools
+  and from the objective's own clock for Optuna;
+- ``time_to_target_s``: when the curve first reaches the data set's target (None: never);
+- ``test``: the winner retrained on train+val for the same epochs and tested once (outside
+  the clock): ``SearchResult.retrain_best()`` for automl_nn, the peer's own loop for peers.
+
+Metrics: ``val_accuracy`` / ``test_accuracy`` (higher is better) for classes; ``val_mse`` /
+``test_mse`` in the target's original units (lower is better) for ``diabetes``, where
+automl_nn still optimizes its default metric (``val_loss``) and is scored by MSE like the
+peers. Targets for time-to-target (validation): mnist1d 0.99 accuracy (issue 7); digits 0.98
+(at most 5 errors of 288); breast_cancer 0.98 (at most 1 error of 91); diabetes MSE 2900 (a
+ridge regression fit on the same training split scores 2818 on the validation split).
+
+Medians and [min, max] over seeds per (data set, budget, tool); the targets of issue 7 as
+met / MISSED / not measured; one PNG per data set (best-so-far against seconds, one panel per
+budget, a line per tool: median over seeds, each seed thin).
+
+Duration: full mode is 4 data sets x 3 seeds x 12 tools x (120 + 300 + 600) s of budgets,
+about 41 hours, plus start-up and retraining: about 45 hours on 2 cores. ``--quick`` (digits,
+30 s, seed 0, default vs both peers) takes about 3 minutes. Partial runs::
+
+    python -m benchmarks.peers --datasets mnist1d --budgets 600 --tools default optuna_direct
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import os
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks._report import RESULTS, machine, machine_lines, markdown_table, write_results
+from benchmarks.overhead import start_ray
+
+NAME = "peers"
+DATASETS = ("mnist1d", "digits", "breast_cancer", "diabetes")
+# Validation targets of time-to-target; see the module docstring for how each was chosen.
+TARGETS: dict[str, float] = {
+    "mnist1d": 0.99,
+    "digits": 0.98,
+    "breast_cancer": 0.98,
+    "diabetes": 2900.0,
+}
+MAX_EPOCHS = 20  # automl_nn.defaults.DEFAULT_MAX_EPOCHS, for every tool (checked in run)
+NUM_TRIALS = 10_000  # large, so that the time budget is what ends every search
+SEARCHERS = ("random", "optuna", "nevergrad", "evolution", "rl")
+SCHEDULERS = ("asha", "fifo")
+PEERS = ("optuna_direct", "ray_tune_random")
+DEFAULT_TOOL = "default"
+FULL: dict[str, tuple[Any, ...]] = {
+    "datasets": DATASETS,
+    "budgets": (120, 300, 600),
+    "seeds": (0, 1, 2),
+}
+QUICK: dict[str, tuple[Any, ...]] = {
+    "datasets": ("digits",),
+    "budgets": (30,),
+    "seeds": (0,),
+    "tools": (DEFAULT_TOOL, *PEERS),
+}
+MET, MISSED, NOT_MEASURED = "met", "MISSED", "not measured"
+TARGET_C_ACCURACY = 0.995
+TARGET_C_BUDGET = 600
+
+
+def automl_nn_variants() -> tuple[str, ...]:
+    """``<searcher>_<scheduler>`` of every pair but the one the defaults already name."""
+    from automl_nn.defaults import DEFAULT_SCHEDULER, DEFAULT_SEARCHER
+
+    return tuple(
+        f"{searcher}_{scheduler}"
+        for searcher in SEARCHERS
+        for scheduler in SCHEDULERS
+        if (searcher, scheduler) != (DEFAULT_SEARCHER, DEFAULT_SCHEDULER)
+    )
+
+
+def all_tools() -> tuple[str, ...]:
+    """Every tool of the full run, in the order they run (rotated by seed)."""
+    return (DEFAULT_TOOL, *automl_nn_variants(), *PEERS)
+
+
+# -- curves: pure functions over (seconds, trial, value) reports -------------------------
+
+
+@dataclass(frozen=True)
+class Report:
+    """One epoch's validation value of one trial, ``seconds`` after the tool's call started."""
+
+    seconds: float
+    trial: str
+    value: float
+
+
+def trial_finals(reports: Sequence[Report]) -> list[Report]:
+    """Each trial's last report (its end and the value it ends with), by end time.
+
+    Trials whose last value is not finite (diverged) are left out.
+    """
+    last: dict[str, Report] = {}
+    for report in sorted(reports, key=lambda r: r.seconds):
+        last[report.trial] = report
+    finals = [r for r in last.values() if math.isfinite(r.value)]
+    return sorted(finals, key=lambda r: r.seconds)
+
+
+def is_better(value: float, than: float, mode: str) -> bool:
+    """Strictly better in ``mode`` (``max`` or ``min``); NaN is never better."""
+    return value > than if mode == "max" else value < than
+
+
+def best_so_far(finals: Sequence[Report], mode: str) -> list[tuple[float, float]]:
+    """``(seconds, best value)`` at every improvement, trials counted when they end."""
+    curve: list[tuple[float, float]] = []
+    for report in sorted(finals, key=lambda r: r.seconds):
+        if not curve or is_better(report.value, curve[-1][1], mode):
+            curve.append((report.seconds, report.value))
+    return curve
+
+
+def reaches(value: float, target: float, mode: str) -> bool:
+    """Whether ``value`` is at the target or beyond it in ``mode``."""
+    return value >= target if mode == "max" else value <= target
+
+
+def time_to_target(curve: Sequence[tuple[float, float]], target: float, mode: str) -> float | None:
+    """Seconds until the best-so-far curve first reaches ``target``; None when it never does."""
+    return next((seconds for seconds, best in curve if reaches(best, target, mode)), None)
+
+
+def value_at(curve: Sequence[tuple[float, float]], seconds: float) -> float:
+    """The best-so-far value at ``seconds`` (NaN before the first trial ended)."""
+    value = math.nan
+    for when, best in curve:
+        if when > seconds:
+            break
+        value = best
+    return value
+
+
+# -- the peers' own code: one space, one model, one loop for Optuna and Ray Tune -------
+
+# name -> (kind, arguments): "choice" (options), "int" (low, high), "uniform" / "loguniform"
+# (low, high). Written once, asked by trial.suggest_* (Optuna) and tune.* (Ray Tune).
+ParameterSpec = tuple[str, tuple[Any, ...]]
+COMMON_SPACE: dict[str, ParameterSpec] = {
+    "optimizer": ("choice", ("adam", "sgd", "adamw")),
+    "lr": ("loguniform", (1e-4, 1e-1)),
+    "weight_decay": ("loguniform", (1e-6, 1e-2)),
+    "dropout": ("uniform", (0.0, 0.5)),
+    "batch_size": ("choice", (32, 64, 128, 256)),
+}
+MLP_SPACE: dict[str, ParameterSpec] = {
+    "depth": ("int", (1, 4)),
+    "width": ("choice", (32, 64, 128, 256, 512)),
+}
+CNN_SPACE: dict[str, ParameterSpec] = {
+    "depth": ("int", (2, 4)),
+    "channels": ("choice", (16, 32, 64, 128)),
+    "kernel_size": ("choice", (3, 5, 7)),
+    "stride": ("choice", (1, 2)),
+}
+
+
+def peer_space(input_rank: int) -> dict[str, ParameterSpec]:
+    """The peers' space: an MLP for tabular rows (rank 1), a CNN for sequences and images."""
+    return {**(MLP_SPACE if input_rank == 1 else CNN_SPACE), **COMMON_SPACE}
+
+
+def optuna_params(trial: Any, space: dict[str, ParameterSpec]) -> dict[str, Any]:
+    """One config drawn by an Optuna trial's ``suggest_*`` calls."""
+    suggest: dict[str, Callable[[str, tuple[Any, ...]], Any]] = {
+        "choice": lambda name, args: trial.suggest_categorical(name, list(args)),
+        "int": lambda name, args: trial.suggest_int(name, *args),
+        "uniform": lambda name, args: trial.suggest_float(name, *args),
+        "loguniform": lambda name, args: trial.suggest_float(name, *args, log=True),
+    }
+    return {name: suggest[kind](name, args) for name, (kind, args) in space.items()}
+
+
+def ray_param_space(space: dict[str, ParameterSpec]) -> dict[str, Any]:
+    """The same space in Ray Tune's words."""
+    from ray import tune
+
+    domains: dict[str, Callable[[tuple[Any, ...]], Any]] = {
+        "choice": lambda args: tune.choice(list(args)),
+        "int": lambda args: tune.randint(args[0], args[1] + 1),  # randint's high is exclusive
+        "uniform": lambda args: tune.uniform(*args),
+        "loguniform": lambda args: tune.loguniform(*args),
+    }
+    return {name: domains[kind](args) for name, (kind, args) in space.items()}
+
+
+def build_peer_model(params: dict[str, Any], data: Any) -> Any:
+    """An MLP (tabular) or a CNN (conv, batch norm, ReLU per layer; flatten, dropout, linear)."""
+    import torch
+    from torch import nn
+
+    shape = tuple(data.input_shape)
+    outputs = data.num_classes or 1
+    layers: list[nn.Module] = []
+    if len(shape) == 1:
+        width = shape[0]
+        for _ in range(params["depth"]):
+            layers += [nn.Linear(width, params["width"]), nn.ReLU(), nn.Dropout(params["dropout"])]
+            width = params["width"]
+        return nn.Sequential(*layers, nn.Linear(width, outputs))
+    conv, norm = (nn.Conv1d, nn.BatchNorm1d) if len(shape) == 2 else (nn.Conv2d, nn.BatchNorm2d)
+    channels, kernel = shape[0], params["kernel_size"]
+    for _ in range(params["depth"]):
+        layers += [
+            conv(
+                channels, params["channels"], kernel, stride=params["stride"], padding=kernel // 2
+            ),
+            norm(params["channels"]),
+            nn.ReLU(),
+        ]
+        channels = params["channels"]
+    features = nn.Sequential(*layers, nn.Flatten(), nn.Dropout(params["dropout"]))
+    with torch.no_grad():  # eval: batch norm takes a probe batch of one in eval mode only
+        size = features.eval()(torch.zeros(1, *shape)).shape[1]
+    return nn.Sequential(features, nn.Linear(size, outputs)).train()
+
+
+def _peer_optimizer(params: dict[str, Any], model: Any) -> Any:
+    import torch
+
+    name, lr, decay = params["optimizer"], params["lr"], params["weight_decay"]
+    if name == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=decay)
+    optimizer = torch.optim.AdamW if name == "adamw" else torch.optim.Adam
+    return optimizer(model.parameters(), lr=lr, weight_decay=decay)
+
+
+def split_metric(model: Any, data: Any, split: str) -> float:
+    """Accuracy (classes) or MSE in the target's original units (regression) on a split."""
+    import torch
+
+    x, y = data.split(split)
+    training = model.training
+    with torch.no_grad():
+        outputs = model.eval()(x)
+    model.train(training)
+    if data.is_classification:
+        return float((outputs.argmax(dim=-1) == y).float().mean())
+    return float(((outputs.squeeze(-1) - y) ** 2).mean()) * data.target_std**2
+
+
+def train_by_hand(
+    params: dict[str, Any],
+    data: Any,
+    *,
+    epochs: int,
+    seed: int,
+    on_epoch: Callable[[int, float], bool] | None = None,
+) -> Any:
+    """The peers' PyTorch loop on ``data``'s training split; returns the model.
+
+    After every epoch ``on_epoch(epoch, validation metric)`` may return True to stop; a loss
+    that is no longer finite stops the run after reporting.
+    """
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    model = build_peer_model(params, data)
+    optimizer = _peer_optimizer(params, model)
+    loss_fn = nn.CrossEntropyLoss() if data.is_classification else nn.MSELoss()
+    x, y = data.x_train, data.y_train
+    for epoch in range(1, epochs + 1):
+        for index in torch.randperm(len(y), generator=generator).split(params["batch_size"]):
+            if len(index) < 2:  # batch norm needs two samples
+                continue
+            outputs = model(x[index])
+            outputs = outputs if data.is_classification else outputs.squeeze(-1)
+            loss = loss_fn(outputs, y[index])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        diverged = not math.isfinite(float(loss.detach()))
+        if on_epoch is not None:
+            stop = on_epoch(epoch, math.nan if diverged else split_metric(model, data, "val"))
+            if stop or diverged:
+                break
+    return model.eval()
+
+
+def retrained_test_metric(params: dict[str, Any], data: Any, seed: int) -> float:
+    """The peer's winner trained on train+val for ``MAX_EPOCHS`` and tested once."""
+    model = train_by_hand(params, data.merged_train_val(), epochs=MAX_EPOCHS, seed=seed)
+    return split_metric(model, data, "test")
+
+
+# -- one search per tool ---------------------------------------------------------------
+
+
+@dataclass
+class SearchRun:
+    """What one tool's search produced within its budget (and its retrained winner's test)."""
+
+    reports: list[Report]
+    elapsed_s: float
+    test_metric: float
+    best_config: dict[str, Any] = field(default_factory=dict)
+    retrain_s: float = 0.0
+
+
+def _mode(data: Any) -> str:
+    return "max" if data.is_classification else "min"
+
+
+def val_key(data: Any) -> str:
+    """The validation metric every tool is scored by: accuracy, or MSE for regression."""
+    return "val_accuracy" if data.is_classification else "val_mse"
+
+
+def test_key(data: Any) -> str:
+    """The test metric of a retrained winner (``retrain_best``'s name for it)."""
+    return "test_accuracy" if data.is_classification else "test_mse"
+
+
+def _ray_reports(trial: str, history: Any, key: str, started: float) -> list[Report]:
+    """A Ray Tune trial's reports; ``timestamp`` is whole seconds: take the middle."""
+    if history is None or key not in history or "timestamp" not in history:
+        return []
+    return [
+        Report(float(stamp) + 0.5 - started, trial, float(value))
+        for stamp, value in zip(history["timestamp"], history[key], strict=True)
+    ]
+
+
+def search_choice(tool: str) -> dict[str, str]:
+    """``search``'s searcher and scheduler of an automl_nn tool (none for the default)."""
+    if tool == DEFAULT_TOOL:
+        return {}
+    searcher, scheduler = tool.split("_")
+    return {"searcher": searcher, "scheduler": scheduler}
+
+
+def run_automl_nn(tool: str, data: Any, budget: float, seed: int, storage: str) -> SearchRun:
+    """``automl_nn.search`` with the tool's searcher and scheduler (or none: the defaults)."""
+    import automl_nn
+    from automl_nn.results import FAILED_STATUSES
+
+    started = time.time()
+    result = automl_nn.search(
+        data,
+        **search_choice(tool),
+        time_budget_s=budget,
+        num_trials=NUM_TRIALS,
+        seed=seed,
+        tracking=False,
+        verbose=False,
+        storage_path=storage,
+    )
+    elapsed = time.time() - started
+    board = result.leaderboard
+    failed = set(board.trial_id[board.status.isin(FAILED_STATUSES)]) if len(board) else set()
+    reports = [
+        report
+        for trial, history in result.histories.items()
+        if trial not in failed
+        for report in _ray_reports(trial, history, val_key(data), started)
+    ]
+    retrain_started = time.time()
+    test = result.retrain_best().test_metrics[test_key(data)]
+    retrain_s = time.time() - retrain_started
+    return SearchRun(reports, elapsed, float(test), result.best_config, retrain_s)
+
+
+def run_optuna_direct(data: Any, budget: float, seed: int) -> SearchRun:
+    """A plain Optuna study: TPE, median pruning, ``timeout=budget``, ``n_jobs=2``."""
+    import optuna
+    import torch
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    space, mode = peer_space(len(data.input_shape)), _mode(data)
+    reports: list[Report] = []
+    lock = threading.Lock()
+    started = time.time()
+
+    def objective(trial: optuna.Trial) -> float:
+        torch.set_num_threads(1)
+        params = optuna_params(trial, space)
+        last = math.nan
+
+        def on_epoch(epoch: int, value: float) -> bool:
+            nonlocal last
+            last = value
+            with lock:
+                reports.append(Report(time.time() - started, str(trial.number), value))
+            trial.report(value, epoch)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+            # Optuna's timeout starts no new trial; the running one stops here, at the deadline.
+            return time.time() - started >= budget
+
+        train_by_hand(params, data, epochs=MAX_EPOCHS, seed=seed, on_epoch=on_epoch)
+        return last
+
+    threads = torch.get_num_threads()
+    study = optuna.create_study(
+        direction="maximize" if mode == "max" else "minimize",
+        sampler=optuna.samplers.TPESampler(seed=seed),
+        pruner=optuna.pruners.MedianPruner(),
+    )
+    try:
+        # A config that cannot train fails its trial, not the study (as in Ray Tune).
+        study.optimize(objective, timeout=budget, n_jobs=2, catch=(RuntimeError,))
+    finally:
+        torch.set_num_threads(threads)
+    elapsed = time.time() - started
+    configs = {str(t.number): t.params for t in study.trials}
+    return _peer_outcome(reports, configs, data, seed, elapsed)
+
+
+def ray_trainable(config: dict[str, Any], data: Any, seed: int) -> None:
+    """The Ray Tune user's function trainable: the hand loop, one ``tune.report`` per epoch."""
+    import torch
+    from ray import tune
+
+    torch.set_num_threads(1)
+    key = val_key(data)
+
+    def on_epoch(epoch: int, value: float) -> bool:
+        tune.report({key: value, "epoch": epoch})
+        return False
+
+    train_by_hand(config, data, epochs=MAX_EPOCHS, seed=seed, on_epoch=on_epoch)
+
+
+def run_ray_tune_random(data: Any, budget: float, seed: int, storage: str) -> SearchRun:
+    """Raw Ray Tune: random search (BasicVariantGenerator), FIFO, ``time_budget_s=budget``."""
+    from ray import tune
+    from ray.tune.schedulers import FIFOScheduler
+    from ray.tune.search.basic_variant import BasicVariantGenerator
+
+    key = val_key(data)
+    started = time.time()
+    trainable = tune.with_parameters(ray_trainable, data=data, seed=seed)
+    tuner = tune.Tuner(
+        tune.with_resources(trainable, {"cpu": 1}),
+        param_space=ray_param_space(peer_space(len(data.input_shape))),
+        tune_config=tune.TuneConfig(
+            metric=key,
+            mode=_mode(data),
+            search_alg=BasicVariantGenerator(random_state=seed),
+            scheduler=FIFOScheduler(),
+            num_samples=NUM_TRIALS,
+            time_budget_s=budget,
+            reuse_actors=True,
+        ),
+        run_config=tune.RunConfig(name="ray_tune_random", storage_path=storage, verbose=0),
+    )
+    grid = tuner.fit()
+    elapsed = time.time() - started
+    reports, configs = [], {}
+    for result in grid:
+        trial = Path(result.path).name
+        reports += _ray_reports(trial, result.metrics_dataframe, key, started)
+        configs[trial] = result.config
+    return _peer_outcome(reports, configs, data, seed, elapsed)
+
+
+def best_trial(finals: Sequence[Report], mode: str) -> str | None:
+    """The trial whose last value is best (the first to end among equals); None for none."""
+    best: Report | None = None
+    for report in sorted(finals, key=lambda r: r.seconds):
+        if best is None or is_better(report.value, best.value, mode):
+            best = report
+    return None if best is None else best.trial
+
+
+def _peer_outcome(
+    reports: list[Report], configs: dict[str, dict[str, Any]], data: Any, seed: int, elapsed: float
+) -> SearchRun:
+    """Pick the peer's best trial as automl_nn does (by last values) and retrain it."""
+    winner = best_trial(trial_finals(reports), _mode(data))
+    if winner is None:
+        return SearchRun(reports, elapsed, math.nan)
+    params, retrain_started = configs[winner], time.time()
+    test = retrained_test_metric(params, data, seed)
+    return SearchRun(reports, elapsed, test, params, time.time() - retrain_started)
+
+
+def one_search(tool: str, data: Any, budget: float, seed: int) -> dict[str, Any]:
+    """Run one tool once; the run's figures, curve and winner as a JSON-ready dict."""
+    load_before = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix=f"automl_nn_peers_{tool}_") as storage:
+        if tool == "optuna_direct":
+            outcome = run_optuna_direct(data, budget, seed)
+        elif tool == "ray_tune_random":
+            outcome = run_ray_tune_random(data, budget, seed, storage)
+        else:
+            outcome = run_automl_nn(tool, data, budget, seed, storage)
+    mode, target = _mode(data), TARGETS[data.name]
+    finals = trial_finals(outcome.reports)
+    curve = best_so_far(finals, mode)
+    return {
+        "tool": tool,
+        "dataset": data.name,
+        "budget_s": budget,
+        "seed": seed,
+        "mode": mode,
+        "best_val": curve[-1][1] if curve else math.nan,
+        "test": outcome.test_metric,
+        "time_to_target_s": time_to_target(curve, target, mode),
+        "trials": len({r.trial for r in outcome.reports}),
+        "elapsed_s": round(outcome.elapsed_s, 2),
+        "retrain_s": round(outcome.retrain_s, 2),
+        "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "curve": [[round(seconds, 2), value] for seconds, value in curve],
+        "best_config": outcome.best_config,
+    }
+
+
+# -- summaries and the targets of issue 7 ----------------------------------------------
+
+
+def spread(values: Sequence[float]) -> dict[str, float]:
+    """Median, min and max of the finite values (NaN when there are none)."""
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite:
+        return {"median": math.nan, "min": math.nan, "max": math.nan}
+    return {"median": statistics.median(finite), "min": min(finite), "max": max(finite)}
+
+
+def median_time(times: Sequence[float | None]) -> float | None:
+    """Median time-to-target over seeds, a seed that never got there counting as infinite."""
+    if not times:
+        return None
+    middle = statistics.median(math.inf if t is None else t for t in times)
+    return None if math.isinf(middle) else middle
+
+
+def summarize(runs: Sequence[dict[str, Any]], tools: Sequence[str]) -> list[dict[str, Any]]:
+    """One row per (data set, budget, tool) that ran: medians and spreads over seeds."""
+    rows = []
+    keys = dict.fromkeys((r["dataset"], r["budget_s"]) for r in runs)
+    for dataset, budget in keys:
+        for tool in tools:
+            mine = [
+                r
+                for r in runs
+                if (r["dataset"], r["budget_s"], r["tool"]) == (dataset, budget, tool)
+            ]
+            if not mine:
+                continue
+            times = [r["time_to_target_s"] for r in mine]
+            rows.append(
+                {
+                    "dataset": dataset,
+                    "budget_s": budget,
+                    "tool": tool,
+                    "mode": mine[0]["mode"],
+                    "seeds": len(mine),
+                    "best_val": spread([r["best_val"] for r in mine]),
+                    "test": spread([r["test"] for r in mine]),
+                    "time_to_target_s": median_time(times),
+                    "reached_target": sum(t is not None for t in times),
+                    "trials": statistics.median(r["trials"] for r in mine),
+                    "elapsed_s": statistics.median(r["elapsed_s"] for r in mine),
+                }
+            )
+    return rows
+
+
+@dataclass
+class Verdict:
+    """One target of issue 7: its claim, met / MISSED / not measured, and the evidence."""
+
+    target: str
+    claim: str
+    status: str
+    details: list[str] = field(default_factory=list)
+
+
+def _row(rows: Sequence[dict[str, Any]], dataset: str, budget: float, tool: str) -> dict | None:
+    return next(
+        (r for r in rows if (r["dataset"], r["budget_s"], r["tool"]) == (dataset, budget, tool)),
+        None,
+    )
+
+
+def _largest_full_budget(rows: Sequence[dict[str, Any]], dataset: str) -> float | None:
+    """The largest budget at which the default and both peers ran on ``dataset``."""
+    budgets = [
+        r["budget_s"]
+        for r in rows
+        if r["dataset"] == dataset
+        and all(_row(rows, dataset, r["budget_s"], t) for t in (DEFAULT_TOOL, *PEERS))
+    ]
+    return max(budgets, default=None)
+
+
+def combine(statuses: Sequence[str]) -> str:
+    """MISSED if any is, else not measured if any is (or none at all), else met."""
+    if MISSED in statuses:
+        return MISSED
+    return MET if statuses and NOT_MEASURED not in statuses else NOT_MEASURED
+
+
+def target_a(rows: Sequence[dict[str, Any]]) -> Verdict:
+    """(a) default's median test metric beats both peers' on every data set measured."""
+    verdict = Verdict(
+        "a",
+        "automl_nn default has a better median test metric than both peers on every data set "
+        "measured (at the largest budget where all three ran)",
+        NOT_MEASURED,
+    )
+    statuses = []
+    for dataset in dict.fromkeys(r["dataset"] for r in rows):
+        budget = _largest_full_budget(rows, dataset)
+        if budget is None:
+            continue
+        mine = _row(rows, dataset, budget, DEFAULT_TOOL)
+        peers = {peer: _row(rows, dataset, budget, peer) for peer in PEERS}
+        better = all(
+            is_better(mine["test"]["median"], p["test"]["median"], mine["mode"])
+            for p in peers.values()
+        )
+        statuses.append(MET if better else MISSED)
+        against = ", ".join(f"{peer} {p['test']['median']:.4g}" for peer, p in peers.items())
+        verdict.details.append(
+            f"{dataset} ({budget:g} s): default {mine['test']['median']:.4g} vs {against}: "
+            f"{'better' if better else 'not better'}"
+        )
+    verdict.status = combine(statuses)
+    return verdict
+
+
+def half_time_status(mine: float | None, peer: float | None, budget: float) -> str:
+    """Whether ``mine`` is at most half of ``peer`` (None: the target never reached).
+
+    A peer that never got there took longer than the budget: the claim then holds when
+    ``mine`` is at most half the budget, and cannot be told otherwise.
+    """
+    if mine is None:
+        return MISSED
+    if peer is None:
+        return MET if mine <= budget / 2 else NOT_MEASURED
+    return MET if mine <= peer / 2 else MISSED
+
+
+def target_b(rows: Sequence[dict[str, Any]]) -> Verdict:
+    """(b) on mnist1d, default reaches the target in at most half the peers' median time."""
+    verdict = Verdict(
+        "b",
+        f"on mnist1d automl_nn default reaches {TARGETS['mnist1d']:g} validation accuracy in "
+        "at most half the peers' median time (at the largest budget where all three ran)",
+        NOT_MEASURED,
+    )
+    budget = _largest_full_budget(rows, "mnist1d")
+    if budget is None:
+        return verdict
+    mine = _row(rows, "mnist1d", budget, DEFAULT_TOOL)["time_to_target_s"]
+    statuses = []
+    for peer in PEERS:
+        theirs = _row(rows, "mnist1d", budget, peer)["time_to_target_s"]
+        statuses.append(half_time_status(mine, theirs, budget))
+        verdict.details.append(
+            f"{budget:g} s: default {_seconds(mine)} vs {peer} {_seconds(theirs)}: {statuses[-1]}"
+        )
+    verdict.status = combine(statuses)
+    return verdict
+
+
+def target_c(rows: Sequence[dict[str, Any]]) -> Verdict:
+    """(c) on mnist1d at 600 s, default's retrained winner scores >= 0.995 test accuracy."""
+    verdict = Verdict(
+        "c",
+        f"on mnist1d with a {TARGET_C_BUDGET} s budget automl_nn default's retrained winner "
+        f"scores >= {TARGET_C_ACCURACY} test accuracy (median over seeds)",
+        NOT_MEASURED,
+    )
+    mine = _row(rows, "mnist1d", TARGET_C_BUDGET, DEFAULT_TOOL)
+    if mine is not None:
+        test = mine["test"]["median"]
+        verdict.status = MET if test >= TARGET_C_ACCURACY else MISSED
+        verdict.details.append(f"median test accuracy {test:.4f} over {mine['seeds']} seed(s)")
+    return verdict
+
+
+# -- the plots -------------------------------------------------------------------------
+
+
+def plot_dataset(runs: Sequence[dict[str, Any]], dataset: str, tools: Sequence[str]) -> str:
+    """Best-so-far against seconds, one panel per budget, one colour per tool; the PNG's path."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    mine = [r for r in runs if r["dataset"] == dataset]
+    budgets = sorted({r["budget_s"] for r in mine})
+    figure, axes = plt.subplots(1, len(budgets), figsize=(6 * len(budgets), 4.5), squeeze=False)
+    colours = plt.get_cmap("tab20")
+    for axis, budget in zip(axes[0], budgets, strict=True):
+        # Calls end a few seconds past the budget (see the docstring): show their last trials.
+        end = max([budget, *(r["elapsed_s"] for r in mine if r["budget_s"] == budget)])
+        grid = np.linspace(0.0, end, 400)
+        for index, tool in enumerate(tools):
+            curves = [r["curve"] for r in mine if (r["budget_s"], r["tool"]) == (budget, tool)]
+            if not curves:
+                continue
+            values = np.array([[value_at(c, t) for t in grid] for c in curves])
+            colour = colours((2 * index) % 20 + (2 * index) // 20)  # the dark shades first
+            for seed_values in values:
+                axis.plot(grid, seed_values, color=colour, alpha=0.25, linewidth=0.8)
+            axis.plot(grid, np.median(values, axis=0), color=colour, label=tool, linewidth=1.8)
+        axis.axhline(TARGETS[dataset], color="black", linestyle="--", linewidth=0.8)
+        axis.axvline(budget, color="grey", linestyle=":", linewidth=0.8)
+        axis.set_title(f"{dataset}, {budget:g} s")
+        axis.set_xlim(0.0, end)
+        axis.set_xlabel("seconds since the tool's start")
+        axis.grid(alpha=0.3)
+    axes[0][0].set_ylabel(f"best validation {'MSE' if dataset == 'diabetes' else 'accuracy'}")
+    axes[0][-1].legend(fontsize=7)
+    path = RESULTS / f"{NAME}_{dataset}.png"
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(figure)
+    return str(path)
+
+
+# -- the benchmark ---------------------------------------------------------------------
+
+
+def run(
+    quick: bool = False,
+    *,
+    datasets: Sequence[str] | None = None,
+    budgets: Sequence[float] | None = None,
+    seeds: Sequence[int] | None = None,
+    tools: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Every tool on every (data set, budget, seed); writes results/peers.{json,md} and PNGs.
+
+    Within a (data set, budget, seed) the tools run one after the other, in an order rotated
+    by the seed's position, so that a drifting machine load falls on each tool in turn.
+    """
+    import automl_nn
+    from automl_nn.defaults import DEFAULT_MAX_EPOCHS
+
+    if DEFAULT_MAX_EPOCHS != MAX_EPOCHS:  # the default search must train as long as the peers
+        raise RuntimeError(f"DEFAULT_MAX_EPOCHS is {DEFAULT_MAX_EPOCHS}; set MAX_EPOCHS to it")
+    settings = QUICK if quick else FULL
+    chosen = {
+        "datasets": tuple(datasets or settings["datasets"]),
+        "budgets": tuple(budgets or settings["budgets"]),
+        "seeds": tuple(seeds or settings["seeds"]),
+        "tools": tuple(tools or settings.get("tools", all_tools())),
+    }
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # as search sets it: no tables at verbose=0
+    # Trials still pending when a budget ran out have no results; Ray warns about each one.
+    logging.getLogger("ray.tune.analysis.experiment_analysis").setLevel(logging.ERROR)
+    start_ray()
+    started, runs = time.perf_counter(), []
+    for dataset in chosen["datasets"]:
+        data = automl_nn.load_dataset(dataset)
+        for budget in chosen["budgets"]:
+            for position, seed in enumerate(chosen["seeds"]):
+                order = _rotated(chosen["tools"], position)
+                runs += [one_search(tool, data, budget, seed) for tool in order]
+    rows = summarize(runs, chosen["tools"])
+    payload = {
+        "benchmark": NAME,
+        "quick": quick,
+        "settings": {
+            **{key: list(value) for key, value in chosen.items()},
+            "max_epochs": MAX_EPOCHS,
+            "num_trials_cap": NUM_TRIALS,
+            "targets": TARGETS,
+            "ray_num_cpus": 2,
+            "optuna_n_jobs": 2,
+        },
+        "summary": rows,
+        "targets_of_issue_7": [asdict(v) for v in (target_a(rows), target_b(rows), target_c(rows))],
+        "plots": [plot_dataset(runs, dataset, chosen["tools"]) for dataset in chosen["datasets"]],
+        "runs": runs,
+        "duration_s": round(time.perf_counter() - started, 1),
+        "machine": machine(),
+    }
+    write_results(NAME, payload, to_markdown(payload))
+    return payload
+
+
+def _rotated(tools: Sequence[str], shift: int) -> list[str]:
+    shift %= len(tools)
+    return [*tools[shift:], *tools[:shift]]
+
+
+# -- the report ------------------------------------------------------------------------
+
+
+def _seconds(value: float | None) -> str:
+    return "never" if value is None else f"{value:.0f} s"
+
+
+def _with_spread(figures: dict[str, float], digits: int) -> str:
+    if math.isnan(figures["median"]):
+        return "n/a"
+    median, low, high = (f"{figures[key]:.{digits}f}" for key in ("median", "min", "max"))
+    return median if low == high else f"{median} [{low}, {high}]"
+
+
+def _digits(dataset: str) -> int:
+    return 0 if dataset == "diabetes" else 4
+
+
+def summary_table(rows: Sequence[dict[str, Any]]) -> str:
+    """Every (data set, budget, tool): medians [min, max] over seeds."""
+    return markdown_table(
+        ["data set", "budget", "tool", "seeds", "wall", "trials", "best val", "test", "to target"],
+        [
+            [
+                r["dataset"],
+                f"{r['budget_s']:g} s",
+                r["tool"],
+                r["seeds"],
+                f"{r['elapsed_s']:.0f} s",
+                f"{r['trials']:g}",
+                _with_spread(r["best_val"], _digits(r["dataset"])),
+                _with_spread(r["test"], _digits(r["dataset"])),
+                f"{_seconds(r['time_to_target_s'])} ({r['reached_target']}/{r['seeds']})",
+            ]
+            for r in rows
+        ],
+    )
+
+
+def readme_table(rows: Sequence[dict[str, Any]]) -> str:
+    """The default against both peers: median test metric and time to target."""
+    tools = (DEFAULT_TOOL, *PEERS)
+    lines = []
+    for dataset, budget in dict.fromkeys((r["dataset"], r["budget_s"]) for r in rows):
+        found = [_row(rows, dataset, budget, tool) for tool in tools]
+        lines.append(
+            [
+                f"{dataset} ({'MSE' if dataset == 'diabetes' else 'acc.'})",
+                f"{budget:g} s",
+                *(
+                    "-" if r is None else f"{r['test']['median']:.{_digits(dataset)}f}"
+                    for r in found
+                ),
+                *("-" if r is None else _seconds(r["time_to_target_s"]) for r in found),
+            ]
+        )
+    header = ["data set", "budget", *(f"test: {t}" for t in tools)]
+    header += [f"to target: {t}" for t in tools]
+    return markdown_table(header, lines)
+
+
+def to_markdown(payload: dict[str, Any]) -> str:
+    """The method, the summary, the targets of issue 7, a README table, plots and machine."""
+    settings = payload["settings"]
+    kind = "QUICK (checks the machinery only)" if payload["quick"] else "full"
+    targets = ", ".join(f"{name} {value:g}" for name, value in settings["targets"].items())
+    verdicts = []
+    for v in payload["targets_of_issue_7"]:
+        verdicts.append(f"- ({v['target']}) {v['claim']}: **{v['status']}**")
+        verdicts += [f"  - {detail}" for detail in v["details"]]
+    return "\n".join(
+        [
+            f"# Search quality at an equal wall-clock budget ({kind} run)",
+            "",
+            f"Data sets {settings['datasets']}, budgets {settings['budgets']} s, seeds "
+            f"{settings['seeds']}; at most {settings['max_epochs']} epochs per trial for every "
+            "tool; one tool after the other in one process on 2 CPUs. Best validation metric "
+            "(a trial counts with its last value, when it ends) and the winner retrained on "
+            "train+val and tested once: median [min, max] over seeds; accuracy, or MSE for "
+            "diabetes. Time to target: median over seeds from the tool's call (a seed that "
+            f"never got there counts as infinite; reached/seeds in brackets). Targets: {targets}."
+            f" Total {payload['duration_s'] / 60:.1f} minutes.",
+            "",
+            summary_table(payload["summary"]),
+            "",
+            "## Targets of issue 7",
+            "",
+            *verdicts,
+            "",
+            "## For the README",
+            "",
+            readme_table(payload["summary"]),
+            "",
+            "Best-so-far plots: " + ", ".join(f"`{Path(p).name}`" for p in payload["plots"]),
+            "",
+            "Machine:",
+            "",
+            *machine_lines(payload["machine"]),
+        ]
+    )
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """``[--quick] [--datasets ...] [--budgets ...] [--seeds ...] [--tools ...]``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.peers", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--quick", action="store_true", help="digits, 30 s, seed 0, 3 tools")
+    parser.add_argument("--datasets", nargs="+", choices=DATASETS, help="data sets to run")
+    parser.add_argument("--budgets", nargs="+", type=float, help="wall-clock budgets, seconds")
+    parser.add_argument("--seeds", nargs="+", type=int, help="seeds")
+    parser.add_argument("--tools", nargs="+", choices=all_tools(), help="tools to run")
+    args = parser.parse_args(argv)
+    if args.budgets and min(args.budgets) <= 0:
+        parser.error("--budgets: every budget must be > 0 seconds")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the chosen part of the benchmark and print its markdown report."""
+    args = parse_args(argv)
+    payload = run(
+        args.quick, datasets=args.datasets, budgets=args.budgets, seeds=args.seeds, tools=args.tools
+    )
+    print(to_markdown(payload))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,273 @@
+"""The peers benchmark's arithmetic on hand-made data: curves, targets, verdicts, its CLI.
+
+No search runs here: these are the parts whose mistakes would make the report lie.
+"""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import pytest
+
+from benchmarks import BENCHMARKS
+from benchmarks.peers import (
+    DEFAULT_TOOL,
+    MET,
+    MISSED,
+    NOT_MEASURED,
+    PEERS,
+    Report,
+    all_tools,
+    automl_nn_variants,
+    best_so_far,
+    best_trial,
+    build_peer_model,
+    half_time_status,
+    median_time,
+    parse_args,
+    peer_space,
+    search_choice,
+    summarize,
+    target_a,
+    target_b,
+    target_c,
+    time_to_target,
+    trial_finals,
+    value_at,
+)
+
+REPORTS = [
+    Report(1.0, "a", 0.50),
+    Report(2.0, "a", 0.80),  # a ends at 2 s with 0.80
+    Report(1.5, "b", 0.90),
+    Report(3.0, "b", 0.70),  # b ends at 3 s with 0.70: its earlier 0.90 does not count
+    Report(4.0, "c", math.nan),  # c diverged: left out
+    Report(5.0, "d", 0.95),
+]
+
+
+def test_a_trial_counts_with_its_last_value_when_it_ends() -> None:
+    finals = trial_finals(REPORTS)
+    assert [(r.trial, r.seconds, r.value) for r in finals] == [
+        ("a", 2.0, 0.80),
+        ("b", 3.0, 0.70),
+        ("d", 5.0, 0.95),
+    ]
+
+
+def test_best_so_far_keeps_improvements_only_in_either_mode() -> None:
+    finals = trial_finals(REPORTS)
+    assert best_so_far(finals, "max") == [(2.0, 0.80), (5.0, 0.95)]
+    assert best_so_far(finals, "min") == [(2.0, 0.80), (3.0, 0.70)]
+    assert best_so_far([], "max") == []
+
+
+def test_time_to_target_is_the_first_time_the_curve_gets_there() -> None:
+    curve = [(2.0, 0.80), (5.0, 0.95), (9.0, 0.99)]
+    assert time_to_target(curve, 0.95, "max") == 5.0
+    assert time_to_target(curve, 0.995, "max") is None
+    assert time_to_target([(1.0, 3500.0), (7.0, 2850.0)], 2900.0, "min") == 7.0
+    assert time_to_target([], 0.9, "max") is None
+
+
+def test_value_at_steps_and_is_nan_before_the_first_trial_ends() -> None:
+    curve = [(2.0, 0.80), (5.0, 0.95)]
+    assert math.isnan(value_at(curve, 1.0))
+    assert value_at(curve, 2.0) == 0.80
+    assert value_at(curve, 4.9) == 0.80
+    assert value_at(curve, 60.0) == 0.95
+
+
+def test_best_trial_is_the_first_to_end_among_equals() -> None:
+    finals = [Report(1.0, "x", 0.9), Report(2.0, "y", 0.9), Report(3.0, "z", 0.5)]
+    assert best_trial(finals, "max") == "x"
+    assert best_trial(finals, "min") == "z"
+    assert best_trial([], "max") is None
+
+
+def test_median_time_counts_a_seed_that_never_got_there_as_infinite() -> None:
+    assert median_time([10.0, 30.0, None]) == 30.0
+    assert median_time([10.0, None, None]) is None
+    assert median_time([10.0, None]) is None  # the mean of 10 and infinity
+    assert median_time([]) is None
+
+
+@pytest.mark.parametrize(
+    ("mine", "peer", "budget", "status"),
+    [
+        (40.0, 100.0, 600, MET),
+        (60.0, 100.0, 600, MISSED),
+        (None, 100.0, 600, MISSED),
+        (None, None, 600, MISSED),
+        (250.0, None, 600, MET),  # the peer took longer than 600 s: 250 <= 300
+        (400.0, None, 600, NOT_MEASURED),  # the peer's time is unknown beyond 600 s
+    ],
+)
+def test_half_time_status(
+    mine: float | None, peer: float | None, budget: float, status: str
+) -> None:
+    assert half_time_status(mine, peer, budget) == status
+
+
+def run_record(
+    tool: str, dataset: str, budget: float, seed: int, test: float, ttt: float | None
+) -> dict:
+    return {
+        "tool": tool,
+        "dataset": dataset,
+        "budget_s": budget,
+        "seed": seed,
+        "mode": "min" if dataset == "diabetes" else "max",
+        "best_val": test,
+        "test": test,
+        "time_to_target_s": ttt,
+        "trials": 10,
+        "elapsed_s": budget + 5.0,
+    }
+
+
+def rows_of(records: list[tuple[str, str, float, float, float | None]]) -> list[dict]:
+    runs = [
+        run_record(tool, dataset, budget, 0, test, ttt)
+        for tool, dataset, budget, test, ttt in records
+    ]
+    return summarize(runs, all_tools())
+
+
+def test_summarize_takes_medians_and_spreads_over_seeds() -> None:
+    runs = [
+        run_record(DEFAULT_TOOL, "digits", 30, seed, test, ttt)
+        for seed, test, ttt in [(0, 0.97, 5.0), (1, 0.99, None), (2, 0.98, 20.0)]
+    ]
+    (row,) = summarize(runs, all_tools())
+    assert row["seeds"] == 3
+    assert row["test"] == {"median": 0.98, "min": 0.97, "max": 0.99}
+    assert row["time_to_target_s"] == 20.0
+    assert row["reached_target"] == 2
+
+
+def test_target_a_needs_the_default_to_beat_both_peers_on_every_data_set() -> None:
+    beats = [
+        (DEFAULT_TOOL, "digits", 30, 0.98, None),
+        ("optuna_direct", "digits", 30, 0.97, None),
+        ("ray_tune_random", "digits", 30, 0.96, None),
+        (DEFAULT_TOOL, "diabetes", 30, 2800.0, None),  # lower MSE is better
+        ("optuna_direct", "diabetes", 30, 2900.0, None),
+        ("ray_tune_random", "diabetes", 30, 3000.0, None),
+    ]
+    assert target_a(rows_of(beats)).status == MET
+    ties = [*beats[:1], ("optuna_direct", "digits", 30, 0.98, None), *beats[2:]]
+    assert target_a(rows_of(ties)).status == MISSED  # a tie is not better
+    worse_mse = [*beats[:3], (DEFAULT_TOOL, "diabetes", 30, 2950.0, None), *beats[4:]]
+    assert target_a(rows_of(worse_mse)).status == MISSED
+    assert target_a(rows_of(beats[:2])).status == NOT_MEASURED  # one peer missing
+
+
+def test_target_a_judges_each_data_set_at_its_largest_budget_with_all_three() -> None:
+    records = [
+        (DEFAULT_TOOL, "digits", 30, 0.90, None),
+        ("optuna_direct", "digits", 30, 0.95, None),
+        ("ray_tune_random", "digits", 30, 0.95, None),
+        (DEFAULT_TOOL, "digits", 60, 0.99, None),
+        ("optuna_direct", "digits", 60, 0.97, None),
+        ("ray_tune_random", "digits", 60, 0.97, None),
+        (DEFAULT_TOOL, "digits", 120, 0.90, None),  # no peer at 120 s: not compared
+    ]
+    verdict = target_a(rows_of(records))
+    assert verdict.status == MET
+    assert verdict.details[0].startswith("digits (60 s)")
+
+
+def test_target_b_compares_times_to_target_on_mnist1d() -> None:
+    def records(mine: float | None, optuna: float | None, ray: float | None) -> list:
+        return [
+            (DEFAULT_TOOL, "mnist1d", 600, 0.99, mine),
+            ("optuna_direct", "mnist1d", 600, 0.99, optuna),
+            ("ray_tune_random", "mnist1d", 600, 0.99, ray),
+        ]
+
+    assert target_b(rows_of(records(100.0, 200.0, 400.0))).status == MET
+    assert target_b(rows_of(records(150.0, 200.0, 400.0))).status == MISSED
+    assert target_b(rows_of(records(None, 200.0, 400.0))).status == MISSED
+    assert target_b(rows_of(records(100.0, 200.0, None))).status == MET
+    assert target_b(rows_of(records(350.0, None, None))).status == NOT_MEASURED
+    assert target_b(rows_of(records(100.0, 200.0, 400.0)[:1])).status == NOT_MEASURED
+    assert target_b(rows_of([(DEFAULT_TOOL, "digits", 600, 0.99, 1.0)])).status == NOT_MEASURED
+
+
+def test_target_c_needs_mnist1d_at_600_seconds() -> None:
+    assert target_c(rows_of([(DEFAULT_TOOL, "mnist1d", 600, 0.996, None)])).status == MET
+    assert target_c(rows_of([(DEFAULT_TOOL, "mnist1d", 600, 0.994, None)])).status == MISSED
+    assert target_c(rows_of([(DEFAULT_TOOL, "mnist1d", 300, 0.999, None)])).status == NOT_MEASURED
+    assert (
+        target_c(rows_of([("optuna_direct", "mnist1d", 600, 0.999, None)])).status == NOT_MEASURED
+    )
+
+
+def test_the_tools_cover_every_searcher_and_scheduler_once() -> None:
+    from automl_nn.defaults import DEFAULT_SCHEDULER, DEFAULT_SEARCHER
+
+    variants = automl_nn_variants()
+    assert len(variants) == 9  # 5 searchers x 2 schedulers, the defaults' pair run as default
+    assert f"{DEFAULT_SEARCHER}_{DEFAULT_SCHEDULER}" not in variants
+    assert all_tools() == (DEFAULT_TOOL, *variants, *PEERS)
+    assert search_choice("rl_fifo") == {"searcher": "rl", "scheduler": "fifo"}
+    assert search_choice(DEFAULT_TOOL) == {}
+    assert "peers" in BENCHMARKS
+
+
+def test_cli_parses_a_partial_run() -> None:
+    args = parse_args(
+        [
+            "--datasets",
+            "mnist1d",
+            "digits",
+            "--budgets",
+            "60",
+            "120",
+            "--seeds",
+            "0",
+            "1",
+            "--tools",
+            "default",
+            "optuna_direct",
+            "ray_tune_random",
+            "rl_asha",
+        ]
+    )
+    assert args.datasets == ["mnist1d", "digits"]
+    assert args.budgets == [60.0, 120.0]
+    assert args.seeds == [0, 1]
+    assert args.tools == ["default", "optuna_direct", "ray_tune_random", "rl_asha"]
+    assert not args.quick
+    quick = parse_args(["--quick"])
+    assert quick.quick and quick.datasets is None and quick.tools is None
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--tools", "hyperopt"], ["--datasets", "cifar10"], ["--budgets", "0"], ["--seeds", "one"]],
+)
+def test_cli_rejects_what_cannot_run(argv: list[str]) -> None:
+    with pytest.raises(SystemExit):
+        parse_args(argv)
+
+
+@pytest.mark.parametrize(
+    ("shape", "outputs"), [((30,), 2), ((1, 40), 10), ((1, 8, 8), 10), ((10,), None)]
+)
+def test_peer_models_fit_every_input_rank_and_start_in_training_mode(
+    shape: tuple, outputs: int | None
+) -> None:
+    import torch
+
+    space = peer_space(len(shape))
+    params = {
+        name: args[0] if kind == "choice" else args[1] for name, (kind, args) in space.items()
+    }
+    params["stride"] = 2 if "stride" in params else None  # the smallest feature maps
+    data = SimpleNamespace(input_shape=shape, num_classes=outputs)
+    model = build_peer_model(params, data)
+    assert model.training
+    assert model.eval()(torch.zeros(3, *shape)).shape == (3, outputs or 1)
