@@ -42,7 +42,7 @@ def train_trial(
 
     Each report holds the epoch's metrics, ``epoch``, ``num_parameters``, ``fit_status``
     (``running`` until the last epoch, then ``completed``, ``early_stopping``, ``diverged``
-    or ``timed_out``) and ``node_id``. A restored trial (paused by HyperBand, exploited by
+    or ``timed_out``) and ``node_id``. A restored trial (exploited by
     PBT, retried after a lost node) continues from its last checkpoint; ``trial_timeout_s``
     counts the training time of every attempt.
     """

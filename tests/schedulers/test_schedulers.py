@@ -6,7 +6,6 @@ import pytest
 from ray.tune.schedulers import (
     AsyncHyperBandScheduler,
     FIFOScheduler,
-    HyperBandScheduler,
     MedianStoppingRule,
     PopulationBasedTraining,
 )
@@ -19,7 +18,7 @@ from tests.api.conftest import TINY_SPACE
 EXPECTED_TYPES = {
     "fifo": FIFOScheduler,
     "asha": AsyncHyperBandScheduler,
-    "hyperband": HyperBandScheduler,
+    "hyperband": AsyncHyperBandScheduler,
     "median": MedianStoppingRule,
     "pbt": PopulationBasedTraining,
 }
@@ -39,6 +38,14 @@ def test_asha_counts_epochs_up_to_max_epochs() -> None:
     assert asha._time_attr == "training_iteration"
     assert asha._max_t == 16
     assert asha._reduction_factor == 3
+
+
+def test_hyperband_halves_in_several_brackets_of_growing_grace_periods() -> None:
+    hyperband = make_scheduler("hyperband", max_epochs=27)
+    asha = make_scheduler("asha", max_epochs=27)
+    grace_periods = sorted(min(rung[0] for rung in b._rungs) for b in hyperband._brackets)
+    assert grace_periods == [3, 9, 27]
+    assert len(asha._brackets) == 1
 
 
 def test_pbt_perturbs_learning_rate_and_regularization_only() -> None:
