@@ -33,15 +33,20 @@ def _fifo(max_epochs: int) -> Any:
     return FIFOScheduler()
 
 
-def _asha(max_epochs: int) -> Any:
-    from ray.tune.schedulers import ASHAScheduler
+def _successive_halving(max_epochs: int, brackets: int) -> Any:
+    from ray.tune.schedulers import AsyncHyperBandScheduler
 
-    return ASHAScheduler(
+    return AsyncHyperBandScheduler(
         time_attr=TIME_ATTR,
         max_t=max_epochs,
         grace_period=_grace_period(max_epochs),
         reduction_factor=3,
+        brackets=brackets,
     )
+
+
+def _asha(max_epochs: int) -> Any:
+    return _successive_halving(max_epochs, brackets=1)
 
 
 # Brackets of asynchronous HyperBand: successive halving from 1, 3 and 9 grace periods.
@@ -54,15 +59,7 @@ def _hyperband(max_epochs: int) -> Any:
     # every trial of a bracket until the bracket is full; when a searcher's trials do not
     # fill the last bracket (a trial or time budget ends the search first), its paused trials
     # wait forever: 2 of 6 small searches here never ended.
-    from ray.tune.schedulers import AsyncHyperBandScheduler
-
-    return AsyncHyperBandScheduler(
-        time_attr=TIME_ATTR,
-        max_t=max_epochs,
-        grace_period=_grace_period(max_epochs),
-        reduction_factor=3,
-        brackets=HYPERBAND_BRACKETS,
-    )
+    return _successive_halving(max_epochs, brackets=HYPERBAND_BRACKETS)
 
 
 def _median(max_epochs: int) -> Any:
