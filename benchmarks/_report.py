@@ -77,3 +77,28 @@ def write_results(name: str, payload: dict[str, Any], markdown: str) -> tuple[Pa
     json_path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
     md_path.write_text(markdown.rstrip() + "\n")
     return json_path, md_path
+
+
+class RunStore:
+    """The finished units of a long benchmark, one JSON line each, kept across sittings.
+
+    A full benchmark run takes hours here; each search it finishes is appended at once, and a
+    rerun with the same settings reads them back and skips them, so an interrupted run picks
+    up where it stopped and the hours can be spread over several sittings.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self) -> list[dict[str, Any]]:
+        """Every record stored so far, oldest first."""
+        if not self.path.exists():
+            return []
+        lines = self.path.read_text().splitlines()
+        return [json.loads(line) for line in lines if line.strip()]
+
+    def append(self, record: dict[str, Any]) -> None:
+        """Store one finished unit."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a") as handle:
+            handle.write(json.dumps(record, default=str) + "\n")

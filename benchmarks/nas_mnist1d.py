@@ -10,28 +10,49 @@ claim: the targets need the full run (hours on 2 cores).
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import tempfile
+import time
+from collections.abc import Sequence
 from typing import Any
 
-from benchmarks._report import RESULTS, machine, machine_lines, markdown_table, write_results
+from benchmarks._report import (
+    RESULTS,
+    RunStore,
+    machine,
+    machine_lines,
+    markdown_table,
+    write_results,
+)
 
 NAME = "nas_mnist1d"
 SEARCHERS = ("random", "evolution", "rl", "optuna")
-FULL = {"seeds": (0, 1, 2), "num_trials": 60, "max_epochs": 20, "retrain_epochs": 60}
-QUICK = {"seeds": (0,), "num_trials": 6, "max_epochs": 2, "retrain_epochs": 2}
+# ASHA, the product's default scheduler, for every searcher: same trials, same epoch cap.
+FULL = {
+    "seeds": (0, 1, 2),
+    "num_trials": 60,
+    "max_epochs": 20,
+    "retrain_epochs": 60,
+    "scheduler": "asha",
+}
+QUICK = {"seeds": (0,), "num_trials": 6, "max_epochs": 2, "retrain_epochs": 2, "scheduler": "fifo"}
 SEARCHER_OPTIONS = {"evolution": {"population_size": 8}, "rl": {"batch_size": 4}}
+# Finished searches of full runs (see RunStore): only searches with the same settings count.
+RUNS = RunStore(RESULTS / f"{NAME}_runs.jsonl")
+KEYED_SETTINGS = ("num_trials", "max_epochs", "retrain_epochs", "scheduler")
 
 
 def one_search(searcher: str, seed: int, settings: dict[str, Any], storage: str) -> dict[str, Any]:
     """Best validation accuracy, best-so-far per trial, and the winner's test accuracy."""
     import automl_nn
 
+    started = time.perf_counter()
     result = automl_nn.search(
         "mnist1d",
         "nas",
         searcher=searcher,
-        scheduler="fifo",  # every trial gets the same epochs: the searchers alone differ
+        scheduler=settings["scheduler"],
         num_trials=settings["num_trials"],
         max_epochs=settings["max_epochs"],
         seed=seed,
@@ -40,18 +61,27 @@ def one_search(searcher: str, seed: int, settings: dict[str, Any], storage: str)
         tracking=False,
         verbose=False,
     )
+    searched = time.perf_counter()
     board = result.leaderboard.sort_values("trial_number")
     accuracies = board["val_accuracy"].fillna(0.0).tolist()
     best_so_far = [max(accuracies[: i + 1]) for i in range(len(accuracies))]
     final = result.retrain_best(epochs=settings["retrain_epochs"])
     return {
+        "settings_key": settings_key(settings),
         "searcher": searcher,
         "seed": seed,
         "best_val_accuracy": result.best_metric,
         "best_so_far": best_so_far,
         "test_accuracy": final.test_metrics["test_accuracy"],
         "best_config": result.best_config,
+        "search_seconds": searched - started,
+        "retrain_seconds": time.perf_counter() - searched,
     }
+
+
+def settings_key(settings: dict[str, Any]) -> str:
+    """What makes two searches comparable: everything but the seed."""
+    return json.dumps({name: settings[name] for name in KEYED_SETTINGS}, sort_keys=True)
 
 
 def summarize(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -101,24 +131,61 @@ def plot_best_so_far(runs: list[dict[str, Any]]) -> str:
     return str(path)
 
 
-def run(quick: bool) -> dict[str, Any]:
-    """Every searcher on every seed; writes results/nas_mnist1d.{json,md,_best_so_far.png}."""
-    settings = QUICK if quick else FULL
-    runs = []
+def run(
+    quick: bool,
+    seeds: Sequence[int] | None = None,
+    searchers: Sequence[str] = SEARCHERS,
+) -> dict[str, Any]:
+    """Every searcher on every seed; writes results/nas_mnist1d.{json,md,_best_so_far.png}.
+
+    A full run keeps each finished search in ``nas_mnist1d_runs.jsonl`` and skips the
+    searches already there, so an interrupted run picks up where it stopped.
+    """
+    settings = dict(QUICK if quick else FULL)
+    settings["seeds"] = tuple(settings["seeds"] if seeds is None else seeds)
+    key = settings_key(settings)
+    runs = [] if quick else [r for r in RUNS.load() if r.get("settings_key") == key]
+    done = {(run["searcher"], run["seed"]) for run in runs}
     with tempfile.TemporaryDirectory() as storage:
-        for seed in settings["seeds"]:
-            for searcher in SEARCHERS:
-                runs.append(one_search(searcher, seed, settings, storage))
+        for seed in settings["seeds"]:  # seeds outermost: a partial run stays balanced
+            for searcher in searchers:
+                if (searcher, seed) in done:
+                    continue
+                record = one_search(searcher, seed, settings, storage)
+                runs.append(record)
+                if not quick:
+                    RUNS.append(record)
+    runs = [r for r in runs if r["seed"] in settings["seeds"] and r["searcher"] in searchers]
     payload = {
         "quick": quick,
         "settings": {**settings, "seeds": list(settings["seeds"])},
         "summary": summarize(runs),
+        "paired": paired_with_random(runs),
         "runs": runs,
         "plot": plot_best_so_far(runs),
         "machine": machine(),
     }
     write_results(NAME, payload, to_markdown(payload))
     return payload
+
+
+def paired_with_random(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per searcher: on the seeds random also ran, how often it beat random, and by how much."""
+    random_best = {r["seed"]: r["best_val_accuracy"] for r in runs if r["searcher"] == "random"}
+    paired: dict[str, dict[str, Any]] = {}
+    for searcher in SEARCHERS:
+        gaps = [
+            r["best_val_accuracy"] - random_best[r["seed"]]
+            for r in runs
+            if r["searcher"] == searcher and searcher != "random" and r["seed"] in random_best
+        ]
+        if gaps:
+            paired[searcher] = {
+                "seeds": len(gaps),
+                "wins": sum(gap > 0 for gap in gaps),
+                "mean_gap": statistics.fmean(gaps),
+            }
+    return paired
 
 
 def to_markdown(payload: dict[str, Any]) -> str:
@@ -139,10 +206,15 @@ def to_markdown(payload: dict[str, Any]) -> str:
     random_mean = by_name.get("random", {}).get("best_val_mean", float("nan"))
     verdicts = [
         f"- {name} beats random on mean best validation accuracy: "
-        f"{by_name[name]['best_val_mean'] > random_mean}"
-        for name in ("evolution", "rl")
-        if name in by_name
+        f"{by_name[name]['best_val_mean'] > random_mean} "
+        f"(better than random on {paired['wins']} of {paired['seeds']} seeds, "
+        f"mean gap {paired['mean_gap']:+.4f})"
+        for name, paired in payload.get("paired", {}).items()
+        if name in by_name and name != "optuna"
     ]
+    seed_counts = {r["seeds"] for r in payload["summary"]}
+    if len(seed_counts) > 1:
+        verdicts.append("- PARTIAL: the searchers have not all run the same seeds yet")
     best_test = max((r["test_max"] for r in payload["summary"]), default=float("nan"))
     kind = "QUICK (checks the machinery only)" if payload["quick"] else "full"
     return "\n".join(
@@ -150,7 +222,8 @@ def to_markdown(payload: dict[str, Any]) -> str:
             f"# NAS searchers on MNIST-1D ({kind} run)",
             "",
             f"Space `nas.yaml`, {settings['num_trials']} trials x {settings['max_epochs']} "
-            f"epochs per search, FIFO, seeds {settings['seeds']}; winners retrained for "
+            f"epochs per search, scheduler `{settings['scheduler']}` for every searcher, seeds "
+            f"{settings['seeds']}; winners retrained for "
             f"{settings['retrain_epochs']} epochs on train+val and tested once.",
             "",
             markdown_table(
@@ -173,4 +246,7 @@ def to_markdown(payload: dict[str, Any]) -> str:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
-    print(to_markdown(run(parser.parse_args().quick)))
+    parser.add_argument("--seeds", type=int, nargs="+", help="seeds to run (default: 0 1 2)")
+    parser.add_argument("--searchers", nargs="+", choices=SEARCHERS, default=list(SEARCHERS))
+    args = parser.parse_args()
+    print(to_markdown(run(args.quick, seeds=args.seeds, searchers=args.searchers)))

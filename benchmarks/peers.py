@@ -59,6 +59,11 @@ about 41 hours, plus start-up and retraining: about 45 hours on 2 cores. ``--qui
 30 s, seed 0, default vs both peers) takes about 3 minutes. Partial runs::
 
     python -m benchmarks.peers --datasets mnist1d --budgets 600 --tools default optuna_direct
+
+Every search of a non-quick run is appended to ``results/peers_runs.jsonl`` when it ends; a
+later run reads them back and runs only the (tool, data set, budget, seed) searches it lacks
+(stored searches count only with the same epochs per trial), so the 45 hours can be spread
+over sittings and each report covers everything measured so far for what it asks.
 """
 
 from __future__ import annotations
@@ -76,10 +81,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks._report import RESULTS, machine, machine_lines, markdown_table, write_results
+from benchmarks._report import (
+    RESULTS,
+    RunStore,
+    machine,
+    machine_lines,
+    markdown_table,
+    write_results,
+)
 from benchmarks.overhead import start_ray
 
 NAME = "peers"
+RUNS = RunStore(RESULTS / f"{NAME}_runs.jsonl")  # every finished non-quick search
 DATASETS = ("mnist1d", "digits", "breast_cancer", "diabetes")
 # Validation targets of time-to-target; see the module docstring for how each was chosen.
 TARGETS: dict[str, float] = {
@@ -549,6 +562,7 @@ def one_search(tool: str, data: Any, budget: float, seed: int) -> dict[str, Any]
         "dataset": data.name,
         "budget_s": budget,
         "seed": seed,
+        "max_epochs": MAX_EPOCHS,
         "mode": mode,
         "best_val": curve[-1][1] if curve else math.nan,
         "test": outcome.test_metric,
@@ -803,14 +817,20 @@ def run(
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # as search sets it: no tables at verbose=0
     # Trials still pending when a budget ran out have no results; Ray warns about each one.
     logging.getLogger("ray.tune.analysis.experiment_analysis").setLevel(logging.ERROR)
-    start_ray()
+    stored = {} if quick else {run_key(run): run for run in RUNS.load() if _comparable(run)}
     started, runs = time.perf_counter(), []
     for dataset in chosen["datasets"]:
         data = automl_nn.load_dataset(dataset)
         for budget in chosen["budgets"]:
             for position, seed in enumerate(chosen["seeds"]):
-                order = _rotated(chosen["tools"], position)
-                runs += [one_search(tool, data, budget, seed) for tool in order]
+                for tool in _rotated(chosen["tools"], position):
+                    key = (tool, dataset, float(budget), seed)
+                    if key not in stored:
+                        start_ray()
+                        stored[key] = one_search(tool, data, budget, seed)
+                        if not quick:
+                            RUNS.append(stored[key])
+                    runs.append(stored[key])
     rows = summarize(runs, chosen["tools"])
     payload = {
         "benchmark": NAME,
@@ -832,6 +852,16 @@ def run(
     }
     write_results(NAME, payload, to_markdown(payload))
     return payload
+
+
+def run_key(run: dict[str, Any]) -> tuple[str, str, float, int]:
+    """Which search a stored run is: tool, data set, budget and seed."""
+    return run["tool"], run["dataset"], float(run["budget_s"]), run["seed"]
+
+
+def _comparable(run: dict[str, Any]) -> bool:
+    # A stored run counts only if its trials trained as long as this version's.
+    return run.get("max_epochs") == MAX_EPOCHS
 
 
 def _rotated(tools: Sequence[str], shift: int) -> list[str]:

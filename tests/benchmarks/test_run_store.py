@@ -1,0 +1,148 @@
+"""Long benchmarks keep each finished search and, rerun, run only the searches they lack.
+
+No search runs here: ``one_search`` is replaced by a recorder, so these tests check the
+bookkeeping (what is skipped, what is stored, what the report covers), not the tools.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks import nas_mnist1d, peers
+from benchmarks._report import RunStore
+
+
+def test_a_run_store_gives_back_what_was_appended_in_order(tmp_path: Path) -> None:
+    store = RunStore(tmp_path / "sub" / "runs.jsonl")
+    assert store.load() == []
+    store.append({"seed": 0, "value": 0.5})
+    store.append({"seed": 1, "value": float("nan")})
+    loaded = store.load()
+    assert [record["seed"] for record in loaded] == [0, 1]
+    assert loaded[0]["value"] == 0.5
+
+
+def _peer_record(tool: str, data: Any, budget: float, seed: int, epochs: int) -> dict[str, Any]:
+    return {
+        "tool": tool,
+        "dataset": data if isinstance(data, str) else data.name,
+        "budget_s": float(budget),
+        "seed": seed,
+        "max_epochs": epochs,
+        "mode": "max",
+        "best_val": 0.9,
+        "test": 0.9,
+        "time_to_target_s": None,
+        "trials": 3,
+        "elapsed_s": float(budget),
+        "retrain_s": 1.0,
+        "load_average_1min": [0.0, 0.0],
+        "curve": [[1.0, 0.9]],
+        "best_config": {},
+    }
+
+
+@pytest.fixture
+def quiet_peers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
+    """peers.run with a temporary store, no Ray, no files written; returns the searches run."""
+    ran: list[tuple] = []
+
+    def recorded_search(tool: str, data: Any, budget: float, seed: int) -> dict[str, Any]:
+        ran.append((tool, data.name, float(budget), seed))
+        return _peer_record(tool, data, budget, seed, peers.MAX_EPOCHS)
+
+    monkeypatch.setattr(peers, "RUNS", RunStore(tmp_path / "peers_runs.jsonl"))
+    monkeypatch.setattr(peers, "one_search", recorded_search)
+    monkeypatch.setattr(peers, "start_ray", lambda: None)
+    monkeypatch.setattr(peers, "plot_dataset", lambda runs, dataset, tools: "")
+    monkeypatch.setattr(peers, "write_results", lambda name, payload, markdown: None)
+    return ran
+
+
+def test_peers_runs_only_the_searches_it_has_not_stored(quiet_peers: list[tuple]) -> None:
+    peers.RUNS.append(_peer_record("default", "digits", 30, 0, peers.MAX_EPOCHS))
+    # Trained for other epochs per trial: not comparable, so run again.
+    peers.RUNS.append(_peer_record("optuna_direct", "digits", 30, 0, peers.MAX_EPOCHS - 1))
+    payload = peers.run(
+        datasets=["digits"], budgets=[30], seeds=[0, 1], tools=["default", "optuna_direct"]
+    )
+    assert sorted(quiet_peers) == [
+        ("default", "digits", 30.0, 1),
+        ("optuna_direct", "digits", 30.0, 0),
+        ("optuna_direct", "digits", 30.0, 1),
+    ]
+    assert len(payload["runs"]) == 4
+    assert len(peers.RUNS.load()) == 2 + 3
+
+    quiet_peers.clear()
+    again = peers.run(
+        datasets=["digits"], budgets=[30], seeds=[0, 1], tools=["default", "optuna_direct"]
+    )
+    assert quiet_peers == []
+    assert len(again["runs"]) == 4
+
+
+def test_quick_peers_neither_reads_nor_writes_the_store(quiet_peers: list[tuple]) -> None:
+    peers.RUNS.append(_peer_record("default", "digits", 30, 0, peers.MAX_EPOCHS))
+    peers.run(quick=True, tools=["default"])
+    assert quiet_peers == [("default", "digits", 30.0, 0)]
+    assert len(peers.RUNS.load()) == 1
+
+
+@pytest.fixture
+def quiet_nas(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
+    """nas_mnist1d.run with a temporary store and no searches; returns the searches run."""
+    ran: list[tuple] = []
+
+    def recorded_search(searcher: str, seed: int, settings: dict, storage: str) -> dict:
+        ran.append((searcher, seed))
+        return {
+            "settings_key": nas_mnist1d.settings_key(settings),
+            "searcher": searcher,
+            "seed": seed,
+            "best_val_accuracy": 0.9 + seed / 100 + (0.02 if searcher == "rl" else 0.0),
+            "best_so_far": [0.5, 0.9],
+            "test_accuracy": 0.9,
+            "best_config": {},
+        }
+
+    monkeypatch.setattr(nas_mnist1d, "RUNS", RunStore(tmp_path / "nas_runs.jsonl"))
+    monkeypatch.setattr(nas_mnist1d, "one_search", recorded_search)
+    monkeypatch.setattr(nas_mnist1d, "plot_best_so_far", lambda runs: "")
+    monkeypatch.setattr(nas_mnist1d, "write_results", lambda name, payload, markdown: None)
+    return ran
+
+
+def test_nas_runs_only_the_searches_it_has_not_stored(quiet_nas: list[tuple]) -> None:
+    other = {**nas_mnist1d.FULL, "max_epochs": nas_mnist1d.FULL["max_epochs"] + 1}
+    nas_mnist1d.RUNS.append(
+        {
+            "settings_key": nas_mnist1d.settings_key(nas_mnist1d.FULL),
+            "searcher": "random",
+            "seed": 0,
+            "best_val_accuracy": 0.8,
+            "best_so_far": [0.8],
+            "test_accuracy": 0.8,
+            "best_config": {},
+        }
+    )
+    nas_mnist1d.RUNS.append(
+        {
+            "settings_key": nas_mnist1d.settings_key(other),
+            "searcher": "rl",
+            "seed": 0,
+            "best_val_accuracy": 0.99,
+            "best_so_far": [0.99],
+            "test_accuracy": 0.99,
+            "best_config": {},
+        }
+    )
+    payload = nas_mnist1d.run(False, seeds=[0, 1], searchers=["random", "rl"])
+    assert quiet_nas == [("rl", 0), ("random", 1), ("rl", 1)]
+    assert len(payload["runs"]) == 4
+    assert payload["paired"]["rl"] == {"seeds": 2, "wins": 2, "mean_gap": pytest.approx(0.07)}
+    markdown = nas_mnist1d.to_markdown({**payload, "machine": {}})
+    assert "rl beats random on mean best validation accuracy: True" in markdown
