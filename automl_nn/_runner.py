@@ -37,7 +37,8 @@ def run_search(plan: SearchPlan) -> SearchResult:
     from ray import tune
 
     _ensure_ray(plan.ray_address)
-    check_storage_reaches_every_node(plan, _alive_nodes())
+    nodes = _alive_nodes()
+    check_storage_reaches_every_node(plan, nodes)
     tracker = _tracker(plan, parent_run_id=None)
     _open_parent_run(tracker, plan)
     if not plan.remote_storage:
@@ -51,7 +52,7 @@ def run_search(plan: SearchPlan) -> SearchResult:
             run_config=_run_config(plan, callbacks),
         )
 
-    return _run(plan, tracker, new_tuner)
+    return _run(plan, tracker, new_tuner, nodes)
 
 
 def resume_search(plan: SearchPlan, parent_run_id: str | None) -> SearchResult:
@@ -59,7 +60,8 @@ def resume_search(plan: SearchPlan, parent_run_id: str | None) -> SearchResult:
     from ray import tune
 
     _ensure_ray(plan.ray_address)
-    check_storage_reaches_every_node(plan, _alive_nodes())
+    nodes = _alive_nodes()
+    check_storage_reaches_every_node(plan, nodes)
     tracker = _tracker(plan, parent_run_id=parent_run_id)
     _open_parent_run(tracker, plan)
 
@@ -77,7 +79,7 @@ def resume_search(plan: SearchPlan, parent_run_id: str | None) -> SearchResult:
         tuner._local_tuner.get_run_config().callbacks = _with_progress(plan, callbacks)
         return tuner
 
-    return _run(plan, tracker, restored_tuner)
+    return _run(plan, tracker, restored_tuner, nodes)
 
 
 def _tracker(plan: SearchPlan, parent_run_id: str | None) -> Tracker:
@@ -92,9 +94,9 @@ def _tracker(plan: SearchPlan, parent_run_id: str | None) -> Tracker:
     return BackgroundTracker(kept)
 
 
-def _run(plan: SearchPlan, tracker: Tracker, make_tuner: Any) -> SearchResult:
+def _run(plan: SearchPlan, tracker: Tracker, make_tuner: Any, nodes: int) -> SearchResult:
     # Child runs name their node on a cluster; a local Ray has one node to name.
-    on_a_cluster = plan.ray_address is not None or _alive_nodes() > 1
+    on_a_cluster = plan.ray_address is not None or nodes > 1
     tracking = TrackingCallback(tracker, flatten=flatten_config, tag_nodes=on_a_cluster)
     recorder = TrialRecorder()
     try:

@@ -195,6 +195,25 @@ def _check_layer(field: str, layer: Any) -> dict[str, Any]:
     return {"op": op, "width": _rules.positive_int(f"{field}.width", layer.get("width"))}
 
 
+def _check_op_fits(field: str, op: str, rank: int) -> None:
+    ops = _OPS_BY_RANK[rank]
+    if op not in ops:
+        raise ConfigError(field, op, f"an op for {_INPUT_KINDS[rank]} input: {one_of(ops)}")
+
+
+def check_layers_fit_input(config: dict[str, Any], input_shape: tuple[int, ...]) -> None:
+    """Every layer's op fits the input's rank (no ``conv3`` on tabular data).
+
+    Example:
+        >>> check_layers_fit_input({"layers": [{"op": "conv3", "width": 8}]}, (13,))
+        Traceback (most recent call last):
+        ...
+        automl_nn.errors.ConfigError: model.layers[0].op = 'conv3' is not valid: ...
+    """
+    for index, layer in enumerate(config["layers"]):
+        _check_op_fits(f"model.layers[{index}].op", layer["op"], len(input_shape))
+
+
 @register_model_family(
     "chain",
     defaults={
@@ -204,6 +223,7 @@ def _check_layer(field: str, layer: Any) -> dict[str, Any]:
     },
     input_ranks=(1, 2, 3),
     rules={"stem_channels": _rules.positive_int, "layers": check_layers},
+    input_check=check_layers_fit_input,
 )
 def build_chain(
     config: dict[str, Any],
@@ -247,9 +267,7 @@ def _build_layer(
 ) -> tuple[nn.Module, _LayerInput]:
     """The module of one layer, and what the next layer is built for."""
     ops = _OPS_BY_RANK[given.rank]
-    if layer["op"] not in ops:
-        expected = f"an op for {_INPUT_KINDS[given.rank]} input: {one_of(ops)}"
-        raise ConfigError(f"{field}.op", layer["op"], expected)
+    _check_op_fits(f"{field}.op", layer["op"], given.rank)
     width = layer.get("width", given.channels)
     module = ops[layer["op"]](given, width)
     spatial = given.spatial

@@ -14,6 +14,8 @@ from automl_nn.models import _rules
 from automl_nn.models._rules import Rule
 
 Builder = Callable[[dict[str, Any], tuple[int, ...], int, float, bool], nn.Module]
+# Checks a family's checked keys against the input shape; raises ConfigError naming the key.
+InputCheck = Callable[[dict[str, Any], tuple[int, ...]], None]
 
 # Keys every family may hold; a family lists them in its defaults to take them.
 _COMMON_RULES: dict[str, Rule] = {"activation": _rules.activation}
@@ -28,6 +30,7 @@ class _ModelFamily:
     defaults: dict[str, Any]
     input_ranks: tuple[int, ...]
     rules: dict[str, Rule]
+    input_check: InputCheck | None = None
 
 
 _FAMILIES: dict[str, _ModelFamily] = {}
@@ -39,6 +42,7 @@ def register_model_family(
     defaults: dict[str, Any],
     input_ranks: tuple[int, ...],
     rules: Mapping[str, Rule] | None = None,
+    input_check: InputCheck | None = None,
 ) -> Callable[[Builder], Builder]:
     """Register a model builder under ``name`` (a decorator, as in timm).
 
@@ -53,6 +57,10 @@ def register_model_family(
             3 image).
         rules: a rule per key of ``defaults`` (see ``automl_nn.models._rules``); ``activation``
             has a shared rule and needs none.
+        input_check: for keys whose valid values depend on the input (a chain layer's op),
+            ``input_check(keys, input_shape)`` raises ConfigError when they do not fit; it
+            runs in :func:`check_model_config`, so a search refuses such a space before Ray
+            starts instead of failing its trials.
 
     Returns:
         A decorator that registers the builder and returns it unchanged.
@@ -77,7 +85,7 @@ def register_model_family(
         family_rules = {key: all_rules[key] for key in defaults}
         _apply_rules(family_rules, defaults)  # a bad default is a bug: fail at import
         _FAMILIES[name] = _ModelFamily(
-            name, builder, copy.deepcopy(defaults), tuple(input_ranks), family_rules
+            name, builder, copy.deepcopy(defaults), tuple(input_ranks), family_rules, input_check
         )
         return builder
 
@@ -134,7 +142,8 @@ def check_model_config(
 
     Raises:
         ConfigError: unknown or missing family, a family that does not fit the input rank,
-            an unknown key, or a value out of range. The message names the field.
+            an unknown key, a value out of range, or one that does not fit the input (a
+            chain layer's op). The message names the field.
         DataError: ``input_shape`` is not a non-empty tuple of positive integers.
 
     Example:
@@ -156,7 +165,10 @@ def check_model_config(
         raise ConfigError(
             f"model.{unknown[0]}", given[unknown[0]], f"a key of family {family.name!r}: {valid}"
         )
-    return {"family": family.name, **_apply_rules(family.rules, {**family.defaults, **given})}
+    checked = _apply_rules(family.rules, {**family.defaults, **given})
+    if family.input_check is not None:
+        family.input_check(checked, tuple(int(size) for size in input_shape))
+    return {"family": family.name, **checked}
 
 
 def build_from_family(

@@ -16,6 +16,7 @@ BAD_INPUTS = [
     ("wine", TINY_SPACE, {"searcher": "hillclimb"}, ConfigError, "searcher"),
     ("wine", TINY_SPACE, {"scheduler": "sometimes"}, ConfigError, "scheduler"),
     ("wine", CNN_ONLY, {}, SpaceError, "model.family"),
+    ("wine", {"model": {"family": "chain", "layers": [{"op": "conv3", "width": 8}]}}, {}, SpaceError, "model.layers[0].op"),
     ("digits", BCE_SPACE, {}, SpaceError, "loss.name"),
     ("wine", TINY_SPACE, {"metric": "val_r2"}, ConfigError, "metric"),
     ("wine", TINY_SPACE, {"mode": "up"}, ConfigError, "mode"),

@@ -142,10 +142,15 @@ def test_chain_of_no_layers_is_stem_and_head(make_task) -> None:
 def test_chain_op_that_does_not_fit_the_input_is_a_config_error(
     make_task, op, shape, valid
 ) -> None:
-    with pytest.raises(ConfigError) as error:
-        build_model(chain({"op": "skip"}, layer_of(op)), make_task(shape))
-    assert (error.value.field, error.value.value) == ("model.layers[1].op", op)
-    assert valid in error.value.expected
+    config = chain({"op": "skip"}, layer_of(op))
+    for check in (
+        lambda: check_model_config(config, shape),
+        lambda: build_model(config, make_task(shape)),
+    ):
+        with pytest.raises(ConfigError) as error:
+            check()
+        assert (error.value.field, error.value.value) == ("model.layers[1].op", op)
+        assert valid in error.value.expected
 
 
 @pytest.mark.parametrize(
