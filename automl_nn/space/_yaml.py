@@ -30,13 +30,16 @@ _SpaceYamlLoader.add_implicit_resolver(
 
 
 def search_spaces_dir() -> Path:
-    """The folder of the packaged search spaces (``search_spaces/`` beside the package).
+    """The folder of the packaged search spaces (``automl_nn/search_spaces/``).
+
+    It ships inside the package, so a plain ``pip install`` has the presets too; the
+    repository's top-level ``search_spaces`` is a link to it, for people reading the tree.
 
     Example:
         >>> search_spaces_dir().name
         'search_spaces'
     """
-    return Path(automl_nn.__file__).resolve().parent.parent / "search_spaces"
+    return Path(automl_nn.__file__).resolve().parent / "search_spaces"
 
 
 def list_spaces() -> list[str]:
