@@ -91,7 +91,9 @@ class EvolutionSearcher(Searcher):
         self.num_suggested = 0
 
     def suggest(self, trial_id: str) -> dict[str, Any] | None:
-        if self.num_suggested < self.population_size or not self.population:
+        # Random members until population_size trials have joined (Real et al. start from a
+        # full population); counting suggestions instead would breed from the first few.
+        if len(self.history) < self.population_size:
             choices = self._random_sequence()
         else:
             choices = self._mutate(self._tournament_winner())

@@ -83,6 +83,23 @@ def test_a_child_changes_one_decision_of_the_tournament_winner() -> None:
         searcher.on_trial_complete(trial_id, {METRIC: rng.random()})
 
 
+def test_no_child_is_bred_before_the_population_is_full() -> None:
+    searcher = evolution(seed=4, population_size=3, sample_size=2)
+    tournaments = []
+    pick = searcher._tournament_winner
+    searcher._tournament_winner = lambda: tournaments.append(1) or pick()
+    for trial_id in "abcde":  # five running at once, as a wide cluster would ask
+        searcher.suggest(trial_id)
+    searcher.on_trial_complete("a", {METRIC: 0.5})
+    searcher.on_trial_complete("b", error=True)  # a failure does not join
+    searcher.on_trial_complete("c", {METRIC: 0.7})
+    searcher.suggest("f")
+    assert tournaments == []
+    searcher.on_trial_complete("d", {METRIC: 0.6})
+    searcher.suggest("g")
+    assert tournaments == [1]
+
+
 def test_the_oldest_member_dies_when_a_child_joins() -> None:
     searcher = evolution(population_size=4)
     FakeTune(searcher, concurrency=1).run(10)
