@@ -6,9 +6,11 @@ import contextlib
 import json
 import os
 import random
+import signal
 import sys
+import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,10 +43,10 @@ def run_search(plan: SearchPlan) -> SearchResult:
     check_storage_reaches_every_node(plan, nodes)
     tracker = _tracker(plan, parent_run_id=None)
     _open_parent_run(tracker, plan)
-    if not plan.remote_storage:
-        write_search_file(plan, tracker.parent_run_id)
 
     def new_tuner(callbacks: list[Any], tune_config: Any) -> Any:
+        if not plan.remote_storage:  # what resume reads; inside _run, so a failure closes the run
+            write_search_file(plan, tracker.parent_run_id)
         return tune.Tuner(
             _trainable(plan),
             param_space=_param_space(plan),
@@ -77,6 +79,11 @@ def resume_search(plan: SearchPlan, parent_run_id: str | None) -> SearchResult:
         # the new ones (same order, so Ray hands each its saved state) write to the
         # re-attached parent run. Tuner.restore offers no public way to pass them.
         tuner._local_tuner.get_run_config().callbacks = _with_progress(plan, callbacks)
+        # The restored run asks the searcher restored with the experiment, not tune_config's.
+        restored_searcher = tuner._local_tuner._tune_config.search_alg
+        for callback in callbacks:
+            if isinstance(callback, ControllerStoryCallback):
+                callback.searcher = restored_searcher
         return tuner
 
     return _run(plan, tracker, restored_tuner, nodes)
@@ -107,31 +114,39 @@ def _run(plan: SearchPlan, tracker: Tracker, make_tuner: Any, nodes: int) -> Sea
                     f"automl_nn: MLflow parent run {tracker.parent_run_id} at {plan.tracking_uri}"
                 )
         tune_config = _tune_config(plan)
-        callbacks = [tracking, recorder, *_story_callbacks(tracker, tune_config.search_alg)]
+        interrupt = InterruptWatch()
+        callbacks = [
+            tracking,
+            recorder,
+            interrupt,
+            *_story_callbacks(tracker, tune_config.search_alg),
+        ]
         with _pending_trials(plan):
             make_tuner(callbacks, tune_config).fit()
+        if interrupt.interrupted:  # Ray Tune stopped gracefully and returned as if done
+            raise KeyboardInterrupt
+        tracking.end_unfinished_trials(recorder.trials)
         tracker.end_lost_trials({trial.trial_id for trial in recorder.trials})
         result = SearchResult.from_trials(
             plan=plan, trials=recorder.trials, tracking=tracking, tracker=tracker
         )
+        if result.every_trial_failed():
+            tracker.set_search_tags({"automl_nn.outcome": "every trial failed"})
+            raise SearchError(
+                f"every trial of the search failed; see the child runs' automl_nn.reason tags "
+                f"in MLflow run {tracker.parent_run_id} and the search folder {plan.folder}"
+            )
+        if result.best_trial_id is None:
+            tracker.set_search_tags({"automl_nn.outcome": "no trial finished an epoch"})
+            warnings.warn(
+                "the search budget ran out before any trial finished an epoch; "
+                "give it more time (time_budget_s) or fewer, smaller trials",
+                stacklevel=3,
+            )
+        result.log_summary()
     except BaseException:
         tracker.close_search("KILLED" if _interrupted() else "FAILED")
         raise
-    if result.every_trial_failed():
-        tracker.set_search_tags({"automl_nn.outcome": "every trial failed"})
-        tracker.close_search("FAILED")
-        raise SearchError(
-            f"every trial of the search failed; see the leaderboard reasons in MLflow run "
-            f"{tracker.parent_run_id} and the search folder {plan.folder}"
-        )
-    if result.best_trial_id is None:
-        tracker.set_search_tags({"automl_nn.outcome": "no trial finished an epoch"})
-        warnings.warn(
-            "the search budget ran out before any trial finished an epoch; "
-            "give it more time (time_budget_s) or fewer, smaller trials",
-            stacklevel=3,
-        )
-    result.log_summary()
     tracker.close_search("FINISHED")
     return result
 
@@ -144,6 +159,35 @@ class TrialRecorder(Callback):
 
     def on_experiment_end(self, trials: list[Any], **info: Any) -> None:
         self.trials = list(trials)
+
+
+class InterruptWatch(Callback):
+    """Notes Ray Tune's graceful stop (a first Ctrl-C, or SIGUSR1), which ``fit`` hides.
+
+    Ray Tune catches that signal, saves the experiment and returns from ``Tuner.fit`` as if
+    the search had ended; ``search`` then raises KeyboardInterrupt, so the parent run closes
+    as KILLED (``resume`` goes on with it) instead of reporting a finished search. Ray
+    installs its handlers before it sets up the callbacks; this one wraps them there.
+    """
+
+    def __init__(self) -> None:
+        self.interrupted = False
+
+    def setup(self, **info: Any) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return  # Ray Tune installs no handler either
+        for name in ("SIGINT", "SIGUSR1"):
+            number = getattr(signal, name, None)
+            handler = signal.getsignal(number) if number is not None else None
+            if callable(handler):
+                signal.signal(number, self._noting(handler))
+
+    def _noting(self, handler: Callable[[int, Any], Any]) -> Callable[[int, Any], Any]:
+        def note_then_handle(number: int, frame: Any) -> Any:
+            self.interrupted = True
+            return handler(number, frame)
+
+        return note_then_handle
 
 
 class ControllerStoryCallback(Callback):
@@ -167,7 +211,11 @@ class ControllerStoryCallback(Callback):
     def on_experiment_end(self, trials: list[Any], **info: Any) -> None:
         self._log_story()
         if self.told:
-            self.tracker.log_figure(self.searcher.story_figure(), "controller.png")
+            import matplotlib.pyplot as plt
+
+            figure = self.searcher.story_figure()
+            self.tracker.log_figure(figure, "controller.png")
+            plt.close(figure)
 
     def _log_story(self) -> None:
         for metrics, step in self.searcher.drain_story():

@@ -535,14 +535,10 @@ def write_report(result: SearchSummary, path: str | Path) -> Path:
 def report_html(result: SearchSummary) -> str:
     """The search's report as one self-contained HTML page."""
     board = result.leaderboard
-    bodies = {
-        "leaderboard": _leaderboard_html(board, result.metric, result.best_trial_id),
-        "learning-curves": _learning_curves_html(result),
-        "best-so-far": _best_so_far_html(result),
-        "parallel-coordinates": _parallel_coordinates_html(board, result.metric, result.mode),
-        "importance": _importance_html(hyperparameter_importance(board, result.metric)),
-        "pareto-front": _pareto_html(board, result.metric, result.mode),
-    }
+    if board.empty or result.metric not in board:  # no trial started, or none reported
+        bodies = {key: "<p>No trial reported a result.</p>\n" for key, _ in SECTIONS}
+    else:
+        bodies = _section_bodies(result)
     sections = "\n".join(
         f'<section id="{key}"><h2>{title}</h2>\n{bodies[key]}</section>' for key, title in SECTIONS
     )
@@ -556,11 +552,24 @@ def report_html(result: SearchSummary) -> str:
     )
 
 
+def _section_bodies(result: SearchSummary) -> dict[str, str]:
+    board, metric, mode = result.leaderboard, result.metric, result.mode
+    return {
+        "leaderboard": _leaderboard_html(board, metric, result.best_trial_id),
+        "learning-curves": _learning_curves_html(result),
+        "best-so-far": _best_so_far_html(result),
+        "parallel-coordinates": _parallel_coordinates_html(board, metric, mode),
+        "importance": _importance_html(hyperparameter_importance(board, metric)),
+        "pareto-front": _pareto_html(board, metric, mode),
+    }
+
+
 def _summary_html(result: SearchSummary) -> str:
     board = result.leaderboard
     statuses = board["status"].value_counts() if "status" in board else pd.Series(dtype=int)
     counts = ", ".join(f"{count} {status}" for status, count in statuses.items())
-    best = usable_metric(board, result.metric)
+    reported = result.metric in board
+    best = usable_metric(board, result.metric) if reported else pd.Series(dtype=float)
     best_value = best.max() if result.mode == "max" else best.min()
     facts = [
         ("trials", f"{len(board)} ({counts})" if counts else str(len(board))),

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 CONFIG_PREFIX = "config."
 TOP_TRIALS_IN_PLOTS = 5
 FAILED_STATUSES = ("failed", "timed_out")
+# The leaderboard's first columns, then the metric, its best, other metrics and the config.
+LEADERBOARD_COLUMNS = ("trial_id", "trial_number", "status", "reason", "epochs", "seconds")
 
 
 @dataclass
@@ -68,12 +70,14 @@ class SearchResult:
     ) -> SearchResult:
         """Build the result from Ray Tune's trials and the tracking callback's records.
 
-        Trials that never started (still pending when a time budget ran out) are left out.
+        Trials that never started (still pending when a time budget ran out: Ray Tune marks
+        them PENDING or TERMINATED) are left out.
         """
         rows, histories, configs, checkpoints = [], {}, {}, {}
         for number, trial in enumerate(trials):
             results = tracking.trial_results.get(trial.trial_id, [])
-            if trial.status == "PENDING" and not results:
+            started = trial.trial_id in tracking.trial_statuses or trial.status == "ERROR"
+            if not (results or started):
                 continue
             history = _history(results)
             histories[trial.trial_id] = history
@@ -93,7 +97,11 @@ class SearchResult:
                     mode=plan.mode,
                 )
             )
-        leaderboard = _sorted_leaderboard(pd.DataFrame(rows), plan.metric, plan.mode)
+        # With no trial, the columns every leaderboard has are still there (board.status).
+        columns = None if rows else [*LEADERBOARD_COLUMNS, plan.metric, f"best_{plan.metric}"]
+        leaderboard = _sorted_leaderboard(
+            pd.DataFrame(rows, columns=columns), plan.metric, plan.mode
+        )
         best_id = _best_trial(leaderboard, plan.metric)
         return cls(
             best_config=configs.get(best_id, {}) if best_id else {},
@@ -129,11 +137,10 @@ class SearchResult:
         tracked = self.tracker is not None and self.tracker.parent_run_id is not None
         if not tracked or self.best_trial_id is None:
             return
+        best_child = self.tracker.child_run_id(self.best_trial_id)  # None during an outage
         self.tracker.set_search_tags(
-            {
-                "automl_nn.best_trial_id": self.best_trial_id,
-                "automl_nn.best_child_run_id": str(self.tracker.child_run_id(self.best_trial_id)),
-            }
+            {"automl_nn.best_trial_id": self.best_trial_id}
+            | ({"automl_nn.best_child_run_id": best_child} if best_child else {})
         )
         self.tracker.set_trial_tags(self.best_trial_id, {"automl_nn.best": "true"})
         self.tracker.search_metrics({f"best_{self.metric}": self.best_metric}, step=0)
@@ -142,7 +149,11 @@ class SearchResult:
             self.leaderboard.to_csv(csv_path, index=False)
             self.tracker.log_artifact(str(csv_path))
             self.tracker.log_artifact(str(self.report(Path(folder) / "report.html")))
-        self.tracker.log_figure(self.learning_curves_figure(), "learning_curves.png")
+        import matplotlib.pyplot as plt
+
+        figure = self.learning_curves_figure()
+        self.tracker.log_figure(figure, "learning_curves.png")
+        plt.close(figure)  # a long-lived process runs many searches
         model = self.best_trial_model()
         if model is not None:
             self.tracker.log_model(
@@ -323,11 +334,14 @@ def _leaderboard_row(
 
 
 def _sorted_leaderboard(frame: pd.DataFrame, metric: str, mode: str) -> pd.DataFrame:
+    """Best first; failed trials after the others, whatever their last metric said."""
     if frame.empty:
         return frame
-    return frame.sort_values(metric, ascending=mode == "min", na_position="last").reset_index(
-        drop=True
+    failed = "_failed"
+    ranked = frame.assign(**{failed: frame.status.isin(FAILED_STATUSES)}).sort_values(
+        [failed, metric], ascending=[True, mode == "min"], na_position="last", kind="stable"
     )
+    return ranked.drop(columns=failed).reset_index(drop=True)
 
 
 def _best_trial(leaderboard: pd.DataFrame, metric: str) -> str | None:

@@ -34,6 +34,27 @@ def machine() -> dict[str, Any]:
     }
 
 
+def code_version() -> str:
+    """The repository's commit (``-dirty`` with uncommitted changes), or ``unknown``.
+
+    Stored with every search of a long run, whose searches may span several commits.
+    """
+    import subprocess
+
+    try:
+        described = subprocess.run(
+            ["git", "describe", "--always", "--dirty"],
+            cwd=RESULTS.parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return described.stdout.strip() or "unknown"
+
+
 def _cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():

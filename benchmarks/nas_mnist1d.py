@@ -20,6 +20,7 @@ from typing import Any
 from benchmarks._report import (
     RESULTS,
     RunStore,
+    code_version,
     machine,
     machine_lines,
     markdown_table,
@@ -74,6 +75,7 @@ def one_search(searcher: str, seed: int, settings: dict[str, Any], storage: str)
         "best_so_far": best_so_far,
         "test_accuracy": final.test_metrics["test_accuracy"],
         "best_config": result.best_config,
+        "code_version": code_version(),
         "search_seconds": searched - started,
         "retrain_seconds": time.perf_counter() - searched,
     }

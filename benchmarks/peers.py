@@ -84,6 +84,7 @@ from typing import Any
 from benchmarks._report import (
     RESULTS,
     RunStore,
+    code_version,
     machine,
     machine_lines,
     markdown_table,
@@ -563,6 +564,7 @@ def one_search(tool: str, data: Any, budget: float, seed: int) -> dict[str, Any]
         "budget_s": budget,
         "seed": seed,
         "max_epochs": MAX_EPOCHS,
+        "code_version": code_version(),
         "mode": mode,
         "best_val": curve[-1][1] if curve else math.nan,
         "test": outcome.test_metric,

@@ -75,7 +75,7 @@ class BackgroundTracker(Tracker):
     def __getstate__(self) -> dict[str, Any]:
         # Ray Tune pickles its callbacks (and this with them) into the experiment folder; the
         # queue and the thread stay with this process.
-        self.flush()
+        self.wait()
         return {"inner": self.inner}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -160,12 +160,17 @@ class BackgroundTracker(Tracker):
 
     def flush(self) -> None:
         """Wait until every queued call ran; raise the first error one of them raised."""
-        if self._thread is not None:
-            self._calls.join()
+        self.wait()
         self.inner.flush()
         error, self._error = self._error, None
         if error is not None:
             raise TrackingError(f"a tracking call failed in the background: {error}") from error
+
+    def wait(self) -> None:
+        """Wait until every queued call ran; an error stays for the next :meth:`flush`."""
+        if self._thread is not None:
+            self._calls.join()
+        self.inner.wait()
 
     def _queue(self, call: _Call) -> None:
         with self._lock:
@@ -183,7 +188,9 @@ class BackgroundTracker(Tracker):
                 if call is None:
                     return
                 call()
-            except Exception as error:  # kept for the caller; the calls after it still run
+            # Kept for the caller; the calls after it still run. BaseException too (a SystemExit
+            # from a library): a dead thread would leave every later flush waiting forever.
+            except BaseException as error:
                 logger.warning("a tracking call failed in the background: %s", error)
                 if self._error is None:
                     self._error = error

@@ -101,9 +101,11 @@ class TrackingCallback(Callback):
         """What a restored experiment needs to go on (Ray saves it with the experiment).
 
         Waits for the tracker first, so a snapshot never holds a result the tracking store
-        lacks; what came after the snapshot, a resumed search runs (and logs) again.
+        was not sent; what came after the snapshot, a resumed search runs (and logs) again. A
+        write that failed is not raised here, where Ray would end the search over it (or,
+        at the last snapshot, log and drop it): the search's next answering call raises it.
         """
-        self.tracker.flush()
+        self.tracker.wait()
         return {
             "trial_statuses": dict(self.trial_statuses),
             "trial_reasons": dict(self.trial_reasons),
@@ -115,6 +117,23 @@ class TrackingCallback(Callback):
         self.trial_statuses = state["trial_statuses"]
         self.trial_reasons = state["trial_reasons"]
         self.trial_results = state["trial_results"]
+
+    def end_unfinished_trials(self, trials: list[Trial]) -> None:
+        """End the trials Ray Tune stopped without a callback when the experiment ended.
+
+        A time budget that runs out stops the running trials without ``on_trial_complete``;
+        their child runs would otherwise keep the status ``running``.
+        """
+        for trial in trials:
+            if self.trial_statuses.get(trial.trial_id) != "running":
+                continue
+            if trial.status == "ERROR":
+                self._end(trial.trial_id, "failed", "the trial raised an error")
+            elif self.trial_results.get(trial.trial_id):
+                self._end(trial.trial_id, "stopped_early", "the search budget ran out")
+            else:
+                reason = "the search budget ran out before its first epoch"
+                self._end(trial.trial_id, "stopped_early", reason)
 
     def _tag_node(self, trial_id: str, result: Mapping[str, Any]) -> None:
         """Name the node on the child run when the trial starts there (or moves, on a retry)."""

@@ -146,6 +146,13 @@ class Tracker(ABC):
         """Return once every call made so far is written (a tracker that queues waits here)."""
         return None
 
+    def wait(self) -> None:
+        """Like :meth:`flush`, but a write that failed is not raised here: the next flush does.
+
+        For callers that must not fail (Ray Tune's experiment snapshot).
+        """
+        return None
+
     def end_lost_trials(self, known_trial_ids: set[str]) -> list[str]:
         """End child runs of trials the experiment does not know (status ``lost``).
 

@@ -234,6 +234,19 @@ def test_report_without_parameter_counts_says_what_is_missing() -> None:
     assert "the leaderboard has no num_parameters column" in report_html(result)
 
 
+@pytest.mark.parametrize(
+    "board",
+    [pd.DataFrame([]), pd.DataFrame(columns=["trial_id", "status", "epochs", "val_loss"])],
+    ids=["no_columns", "columns_only"],
+)
+def test_report_of_a_search_where_no_trial_reported_says_so(board: pd.DataFrame) -> None:
+    # A time budget can run out before any trial starts.
+    result = _hand_made_result(leaderboard=board, histories={}, best_trial_id=None)
+    text = report_html(result)
+    assert {key for key, _ in SECTIONS} <= set(parsed(text).ids)
+    assert text.count("No trial reported a result.") == len(SECTIONS)
+
+
 # -- the report of a real search -------------------------------------------------------------
 
 

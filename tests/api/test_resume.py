@@ -10,6 +10,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from mlflow.tracking import MlflowClient
@@ -33,11 +34,12 @@ DRIVER = textwrap.dedent(
         "training": {"batch_size": 2},
     }
     uri, experiment, storage = sys.argv[1:4]
-    NUM_TRIALS, EPOCHS = int(sys.argv[4]), int(sys.argv[5])
+    NUM_TRIALS, EPOCHS, searcher = int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
+    options = {"batch_size": 2} if searcher == "rl" else None
     automl_nn.search(
-        "wine", space, searcher="optuna", scheduler="fifo", num_trials=NUM_TRIALS, max_epochs=EPOCHS,
+        "wine", space, searcher=searcher, scheduler="fifo", num_trials=NUM_TRIALS, max_epochs=EPOCHS,
         max_concurrent=1, tracking_uri=uri, experiment=experiment, storage_path=storage,
-        verbose=False,
+        searcher_options=options, verbose=False,
     )
     """
 )
@@ -51,12 +53,14 @@ def completed_children(uri: str, experiment: str) -> int:
     return sum(c.data.tags.get("automl_nn.status") == "completed" for c in children)
 
 
-def kill_driver_after_two_trials(uri: str, experiment: str, storage: Path, tmp: Path) -> None:
+def start_driver(uri: str, experiment: str, storage: Path, tmp: Path, searcher: str) -> Any:
+    """A search in a process of its own, once two of its trials have completed."""
     script = tmp / "driver.py"
     script.write_text(DRIVER)
     log = (tmp / "driver.log").open("w")
     driver = subprocess.Popen(
-        [sys.executable, str(script), uri, experiment, str(storage), str(NUM_TRIALS), str(EPOCHS)],
+        [sys.executable, str(script), uri, experiment, str(storage), str(NUM_TRIALS), str(EPOCHS),
+         searcher],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=tmp,
     )  # fmt: skip
     deadline = time.monotonic() + 300
@@ -64,6 +68,11 @@ def kill_driver_after_two_trials(uri: str, experiment: str, storage: Path, tmp: 
         assert driver.poll() is None, (tmp / "driver.log").read_text()[-3000:]
         assert time.monotonic() < deadline, "the driver finished no trial in time"
         time.sleep(0.5)
+    return driver
+
+
+def kill_driver_after_two_trials(uri: str, experiment: str, storage: Path, tmp: Path) -> None:
+    driver = start_driver(uri, experiment, storage, tmp, "optuna")
     os.killpg(driver.pid, signal.SIGKILL)  # the driver and its local Ray, without warning
     driver.wait()
     assert completed_children(uri, experiment) < NUM_TRIALS, "the search ended before the kill"
@@ -105,3 +114,32 @@ def test_resume_after_sigkill_keeps_trials_and_mlflow_whole(store, tmp_path) -> 
 def test_resume_refuses_a_folder_that_is_not_a_search(tmp_path) -> None:
     with pytest.raises(automl_nn.errors.ConfigError, match="automl_nn_search.json"):
         automl_nn.resume(tmp_path)
+
+
+def test_ctrl_c_closes_the_search_as_killed_and_resume_continues_its_rl_controller(
+    store, tmp_path
+) -> None:
+    # Ray Tune takes a first Ctrl-C as "save and stop" and returns from fit as if done; the
+    # search must not then be summarized, registered and closed as FINISHED.
+    uri, experiment = store["tracking_uri"], store["experiment"]
+    storage = tmp_path / "runs"
+    driver = start_driver(uri, experiment, storage, tmp_path, "rl")
+    os.kill(driver.pid, signal.SIGINT)
+    assert driver.wait(timeout=120) != 0
+    assert "KeyboardInterrupt" in (tmp_path / "driver.log").read_text()
+    (parent,), children = parent_and_children(uri, experiment)
+    assert parent.info.status == "KILLED"
+    assert completed_children(uri, experiment) < NUM_TRIALS, "the search ended before Ctrl-C"
+    assert all(child.info.status != "RUNNING" for child in children)
+    assert "automl_nn.best_trial_id" not in parent.data.tags
+
+    (folder,) = [p for p in storage.iterdir() if p.is_dir()]
+    result = automl_nn.resume(folder, verbose=False)
+
+    assert result.mlflow_parent_run_id == parent.info.run_id
+    assert set(result.leaderboard.status) == {"completed"} and len(result.leaderboard) == NUM_TRIALS
+    client = MlflowClient(uri)
+    assert client.get_run(parent.info.run_id).info.status == "FINISHED"
+    # The restored controller's story goes on in the same parent run: one reward per trial.
+    rewards = client.get_metric_history(parent.info.run_id, "controller_reward")
+    assert sorted(point.step for point in rewards) == list(range(1, NUM_TRIALS + 1))

@@ -146,6 +146,13 @@ def test_a_time_budget_stops_the_search_cleanly_with_a_result(store) -> None:
     # Under load a trial may not finish an epoch in time; the search still returns.
     assert len(result.leaderboard) < 1000
     assert result.best_trial_id is None or result.best_metric > 0
+    # Trials the budget cut off end like the others: none is left running in MLflow.
+    parents, children = parent_and_children(store["tracking_uri"], store["experiment"])
+    ended = {c.data.tags["automl_nn.trial_id"]: c.data.tags["automl_nn.status"] for c in children}
+    assert ended == dict(zip(result.leaderboard.trial_id, result.leaderboard.status, strict=True))
+    assert "running" not in ended.values()
+    assert all(c.info.status != "RUNNING" for c in children)
+    assert [p.info.status for p in parents] == ["FINISHED"]
 
 
 def test_tracking_off_writes_nothing(store) -> None:

@@ -6,6 +6,7 @@ import pickle
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -111,6 +112,23 @@ def test_a_failed_write_is_raised_by_the_next_wait_and_the_rest_still_run() -> N
     assert inner.closed_with == "FINISHED"  # the search's run is closed all the same
 
 
+def test_a_write_that_raises_system_exit_does_not_stop_the_writer() -> None:
+    class Exiting(GatedTracker):
+        def trial_started(self, trial_id: str, params: Mapping[str, Any]) -> None:
+            if trial_id == "exit":
+                raise SystemExit(3)
+            super().trial_started(trial_id, params)
+
+    inner = Exiting()
+    tracker = BackgroundTracker(inner)
+    tracker.trial_started("exit", {})
+    tracker.trial_started("after", {})
+    with pytest.raises(TrackingError):
+        tracker.flush()
+    assert inner.calls == [("trial_started", "after", {})]
+    tracker.close_search()
+
+
 def test_bad_status_fails_in_the_callers_thread() -> None:
     tracker = BackgroundTracker(GatedTracker())
     with pytest.raises(Exception, match="status"):
@@ -146,6 +164,52 @@ def test_a_ray_snapshot_of_the_callback_state_waits_for_the_writes() -> None:
 
     assert inner.calls == [("trial_started", "t1", {})]
     tracker.close_search()
+
+
+def test_a_ray_snapshot_does_not_raise_a_failed_write_the_next_flush_does() -> None:
+    # Raised inside Ray's snapshot, the error would end the search (or, at the last
+    # snapshot, be logged by Ray and lost).
+    inner = GatedTracker()
+    inner.failing_trials = {"bad"}
+    tracker = BackgroundTracker(inner)
+    callback = TrackingCallback(tracker, flatten=dict)
+    tracker.trial_started("bad", {})
+    tracker.trial_started("good", {})
+
+    state = callback.get_state()
+    pickle.dumps(callback)  # Ray pickles the callbacks with the snapshot, too
+
+    assert inner.calls == [("trial_started", "good", {})] and "trial_statuses" in state
+    with pytest.raises(TrackingError, match="of bad"):
+        tracker.flush()
+
+
+def ray_trial(trial_id: str, status: str) -> Any:
+    return SimpleNamespace(trial_id=trial_id, status=status, config={})
+
+
+def test_trials_ray_stopped_without_a_callback_are_ended_by_what_they_reported() -> None:
+    # A time budget that runs out stops the running trials without on_trial_complete.
+    inner = GatedTracker()
+    callback = TrackingCallback(inner, flatten=dict)
+    trials = [ray_trial(name, "TERMINATED") for name in ("done", "cut", "unreported")]
+    trials.append(ray_trial("broken", "ERROR"))
+    for trial in trials:
+        callback.on_trial_start(0, trials, trial)
+    callback.trial_results["cut"] = [{"epoch": 1}]
+    callback.trial_results["done"] = [{"epoch": 1}]
+    callback._end("done", "completed", None)
+
+    callback.end_unfinished_trials(trials)
+
+    ended = {call[1]: call[2:] for call in inner.calls if call[0] == "trial_ended"}
+    assert ended == {
+        "done": ("completed", None),
+        "cut": ("stopped_early", "the search budget ran out"),
+        "unreported": ("stopped_early", "the search budget ran out before its first epoch"),
+        "broken": ("failed", "the trial raised an error"),
+    }
+    assert set(callback.trial_statuses.values()) == {"completed", "stopped_early", "failed"}
 
 
 def store_contents(uri: str, experiment: str) -> list[dict[str, Any]]:
