@@ -181,6 +181,13 @@ class PendingTracking:
         """
         operations = self._operations()
         outcome = ReplayOutcome()
+        try:  # a kept call may have reached the store before its answer was lost
+            tracker.resync()
+        except Exception as error:
+            if not is_unreachable(error):
+                raise
+            outcome.remaining = self.count = len(operations) - self._sent()
+            return outcome
         for index in range(self._sent(), len(operations)):
             name, args = operations[index]["op"], operations[index]["args"]
             try:

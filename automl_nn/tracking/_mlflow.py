@@ -150,6 +150,18 @@ class MlflowTracker(Tracker):
     def set_trial_tags(self, trial_id: str, tags: Mapping[str, str]) -> None:
         self._log_params_and_tags(self._trial_run_id(trial_id), tags=tags)
 
+    def resync(self) -> None:
+        """Re-read the search's child runs; re-read logged points when next needed.
+
+        Without it, a kept ``trial_started`` whose first send timed out after the server had
+        created the child run would create a second one, and kept metrics that had landed
+        would be logged twice.
+        """
+        if self._parent_run_id is None:
+            return
+        self._children = self._find_child_runs()
+        self._logged = {}  # _log_metrics reads each run's points from the store again
+
     def child_run_id(self, trial_id: str) -> str | None:
         return self._children.get(trial_id)
 

@@ -146,6 +146,14 @@ class Tracker(ABC):
         """Return once every call made so far is written (a tracker that queues waits here)."""
         return None
 
+    def resync(self) -> None:
+        """Re-read from the store what this tracker remembers of its runs.
+
+        After a call whose answer was lost (a request that timed out after the server acted
+        on it), that memory lags behind the store; a tracker that keeps one refreshes it here.
+        """
+        return None
+
     def wait(self) -> None:
         """Like :meth:`flush`, but a write that failed is not raised here: the next flush does.
 

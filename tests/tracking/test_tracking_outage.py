@@ -87,6 +87,62 @@ def test_a_call_the_server_refuses_is_dropped_and_named(tmp_path: Path) -> None:
     assert not (tmp_path / PENDING_FILE).exists()
 
 
+class AnswerLostClient:
+    """An MlflowClient whose chosen requests reach the store, then time out on the way back."""
+
+    def __init__(self, client: MlflowClient, lose: set[tuple[str, Any]]) -> None:
+        self.client = client
+        self.lose = lose  # ("create_run", trial id) and ("log_batch", metric value)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    def create_run(self, experiment_id: str, **kwargs: Any) -> Any:
+        run = self.client.create_run(experiment_id, **kwargs)
+        self._answer(("create_run", (kwargs.get("tags") or {}).get("automl_nn.trial_id")))
+        return run
+
+    def log_batch(self, run_id: str, metrics: Any = (), **kwargs: Any) -> None:
+        self.client.log_batch(run_id, metrics=metrics, **kwargs)
+        for metric in metrics:
+            self._answer(("log_batch", metric.value))
+
+    def _answer(self, call: tuple[str, Any]) -> None:
+        if call in self.lose:
+            self.lose.discard(call)
+            raise requests.Timeout("read timed out")
+
+
+def test_calls_that_landed_before_their_answer_was_lost_are_not_sent_twice(
+    tmp_path: Path,
+) -> None:
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    lost = {("create_run", "t1"), ("log_batch", 2.0)}
+    inner = MlflowTracker(uri, "lost")
+    inner._client = AnswerLostClient(inner._client, lost)
+    tracker = BufferedTracker(inner, tmp_path, flush_interval_s=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrackingOutageWarning)
+        tracker.open_search({"searcher": "random"})
+        tracker.trial_started("t1", {"optimizer.lr": 0.1})  # created, answer lost: kept
+        tracker.trial_metrics("t1", {"loss": 1.0}, step=1)  # replays the start first
+        tracker.trial_started("t2", {"optimizer.lr": 0.2})
+        tracker.trial_metrics("t2", {"loss": 2.0}, step=1)  # logged, answer lost: kept
+        tracker.trial_ended("t2", "completed")  # replays the metrics first
+        tracker.trial_ended("t1", "completed")
+        tracker.close_search()
+
+    assert lost == set()  # both answers were lost on the way
+    client = MlflowClient(uri)
+    runs = client.search_runs([client.get_experiment_by_name("lost").experiment_id])
+    by_trial = children(runs)  # fails on a second child run for a trial
+    assert sorted(by_trial) == ["t1", "t2"]
+    assert history(client, by_trial["t1"].info.run_id, "loss") == [(1, 1.0)]
+    assert history(client, by_trial["t2"].info.run_id, "loss") == [(1, 2.0)]
+    assert {run.info.status for run in runs} == {"FINISHED"}
+    assert not (tmp_path / PENDING_FILE).exists()
+
+
 def outage_warnings(caught: list[warnings.WarningMessage]) -> list[str]:
     return [str(w.message) for w in caught if issubclass(w.category, TrackingOutageWarning)]
 
