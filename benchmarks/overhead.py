@@ -1,12 +1,15 @@
-"""Per-trial overhead of ``automl_nn.search`` against raw Ray Tune running the same ``fit``.
+"""Per-trial overhead of ``automl_nn.search`` against raw Ray Tune and Optuna running ``fit``.
 
 Many one-epoch trials of a tiny MLP on ``digits`` (the training itself takes milliseconds, so
-what is measured is the cost around a trial), run three ways on one shared
-``ray.init(num_cpus=2)``, one after the other in the same process:
+what is measured is the cost around a trial), run four ways on one shared
+``ray.init(num_cpus=2)`` (Optuna: two threads), one after the other in the same process:
 
 - ``raw_ray_tune``: a plain function trainable calling ``automl_nn.fit`` and
   ``tune.report`` once, the data through ``tune.with_parameters``, BasicVariantGenerator
   with ``num_samples`` trials, ``reuse_actors=True``, 1 CPU per trial.
+- ``optuna_direct``: an Optuna study (RandomSampler, no storage) whose objective calls the
+  same ``fit`` on the same space, ``study.optimize(n_jobs=2)``: threads of the driver process,
+  1 torch thread per trial (Ray Tune is not involved).
 - ``automl_nn_tracking_off``: ``automl_nn.search(..., tracking=False)`` (searcher random,
   scheduler fifo, ``max_epochs=1``): the same search, nothing written to MLflow.
 - ``automl_nn_tracking_on``: ``automl_nn.search`` writing to a fresh sqlite MLflow store
@@ -62,7 +65,13 @@ SPACE: dict[str, Any] = {
     "optimizer": {"name": "adam", "lr": {"loguniform": [1e-3, 1e-2]}},
     "training": {"batch_size": 256},
 }
-MAIN_VARIANTS = ("raw_ray_tune", "automl_nn_tracking_off", "automl_nn_tracking_on")
+MAIN_VARIANTS = (
+    "raw_ray_tune",
+    "optuna_direct",
+    "automl_nn_tracking_off",
+    "automl_nn_tracking_on",
+)
+OPTUNA_JOBS = NUM_CPUS  # what an Optuna user sets on this machine (threads of one process)
 DIAGNOSTIC_VARIANTS = (
     "raw_checkpoint",
     "raw_checkpoint_keep1",
@@ -236,6 +245,37 @@ def run_raw(
     _check_trials(grid.num_terminated, grid.num_errors, num_trials)
 
 
+# -- Optuna ----------------------------------------------------------------------------
+
+
+def run_optuna(data: Any, num_trials: int) -> None:
+    """What an Optuna user writes around ``fit``: a study, ``n_jobs`` threads, no storage."""
+    import optuna
+    import torch
+
+    from automl_nn import fit
+
+    low, high = SPACE["optimizer"]["lr"]["loguniform"]
+
+    def objective(trial: Any) -> float:
+        lr = trial.suggest_float("lr", low, high, log=True)
+        config = {**raw_param_space(), "optimizer": {"name": "adam", "lr": lr}}
+        return float(fit(config, data, seed=SEED).metrics[METRIC])
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        direction="maximize", sampler=optuna.samplers.RandomSampler(seed=SEED)
+    )
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # 1 torch thread per trial, as in the Ray variants
+    try:
+        study.optimize(objective, n_trials=num_trials, n_jobs=OPTUNA_JOBS)
+    finally:
+        torch.set_num_threads(threads)
+    states = [trial.state.name for trial in study.trials]
+    _check_trials(states.count("COMPLETE"), states.count("FAIL"), num_trials)
+
+
 # -- automl_nn -------------------------------------------------------------------------
 
 
@@ -355,6 +395,7 @@ def _variant_runner(
     storage = folder / "runs"
     runners: dict[str, Callable[[], None]] = {
         "raw_ray_tune": lambda: run_raw(data, num_trials, storage),
+        "optuna_direct": lambda: run_optuna(data, num_trials),
         "raw_checkpoint": lambda: run_raw(data, num_trials, storage, checkpoint=True),
         "raw_checkpoint_keep1": lambda: run_raw(data, num_trials, storage, checkpoint=True, keep=1),
         "automl_nn_tracking_off": lambda: run_automl_nn(
@@ -463,6 +504,7 @@ def _warm_up(data: Any, workdir: Path) -> None:
     folder.mkdir()
     uri = new_tracking_store(folder)
     run_raw(data, 4, folder / "raw")
+    run_optuna(data, 4)
     run_automl_nn(data, 4, folder / "off", uri, tracking=False)
     run_automl_nn(data, 4, folder / "on", uri, tracking=True)
 
@@ -473,6 +515,7 @@ def _payload(timings: dict[str, list[Timing]], *, quick: bool, num_trials: int) 
     # their median: steadier on a shared machine than a ratio of two separate medians.
     off_vs_raw_rounds = _ratios(timings["raw_ray_tune"], timings["automl_nn_tracking_off"])
     on_vs_off_rounds = _ratios(timings["automl_nn_tracking_off"], timings["automl_nn_tracking_on"])
+    off_vs_optuna_rounds = _ratios(timings["optuna_direct"], timings["automl_nn_tracking_off"])
     off_vs_raw = statistics.median(off_vs_raw_rounds)
     on_extra = 1.0 / statistics.median(on_vs_off_rounds) - 1.0  # extra time per trial
     return {
@@ -497,6 +540,8 @@ def _payload(timings: dict[str, list[Timing]], *, quick: bool, num_trials: int) 
         },
         "tracking_off_vs_raw": round(off_vs_raw, 3),
         "tracking_off_vs_raw_per_round": [round(ratio, 3) for ratio in off_vs_raw_rounds],
+        "tracking_off_vs_optuna": round(statistics.median(off_vs_optuna_rounds), 3),
+        "tracking_off_vs_optuna_per_round": [round(ratio, 3) for ratio in off_vs_optuna_rounds],
         "tracking_on_extra_time_vs_off": round(on_extra, 3),
         "tracking_on_extra_time_per_round": [round(1 / r - 1, 3) for r in on_vs_off_rounds],
         "meets_off_vs_raw_target": off_vs_raw >= OFF_VS_RAW_TARGET,
@@ -540,7 +585,7 @@ def to_markdown(payload: dict[str, Any]) -> str:
             ]
         )
     lines = [
-        "# Overhead per trial: automl_nn.search vs raw Ray Tune",
+        "# Overhead per trial: automl_nn.search vs raw Ray Tune and Optuna",
         "",
         f"{payload['trials']} one-epoch trials of a tiny MLP on {payload['dataset']}, "
         f"ray.init(num_cpus=2), 1 CPU per trial, variants run one after the other in one "
@@ -553,6 +598,9 @@ def to_markdown(payload: dict[str, Any]) -> str:
         f"- tracking-off / raw: **{payload['tracking_off_vs_raw']}** (target >= "
         f"{OFF_VS_RAW_TARGET}): {'met' if payload['meets_off_vs_raw_target'] else 'MISSED'}; "
         f"median of the rounds' own ratios {payload['tracking_off_vs_raw_per_round']}",
+        f"- tracking-off / Optuna direct ({OPTUNA_JOBS} threads, same fit): "
+        f"**{payload['tracking_off_vs_optuna']}**; per round "
+        f"{payload['tracking_off_vs_optuna_per_round']}",
         f"- tracking-on extra time over tracking-off: "
         f"**{100 * payload['tracking_on_extra_time_vs_off']:.1f} %** (target < "
         f"{100 * ON_VS_OFF_MAX_EXTRA:.0f} %): "
