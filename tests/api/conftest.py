@@ -23,8 +23,15 @@ TINY_SPACE = {
 
 @pytest.fixture(scope="session")
 def shared_sqlite_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """One sqlite store for the session: creating its tables costs seconds."""
-    return f"sqlite:///{tmp_path_factory.mktemp('api_store')}/mlflow.db"
+    """One sqlite store for the session: creating its tables costs seconds.
+
+    Created here, once: a driver process that creates a fresh store while the test polls it
+    runs MLflow's schema migrations twice at once, and a migration cut short leaves a
+    temporary table that breaks the store for every later test.
+    """
+    uri = f"sqlite:///{tmp_path_factory.mktemp('api_store')}/mlflow.db"
+    MlflowClient(uri).search_experiments()
+    return uri
 
 
 @pytest.fixture
