@@ -137,11 +137,13 @@ def run(
     quick: bool,
     seeds: Sequence[int] | None = None,
     searchers: Sequence[str] = SEARCHERS,
+    report_only: bool = False,
 ) -> dict[str, Any]:
     """Every searcher on every seed; writes results/nas_mnist1d.{json,md,_best_so_far.png}.
 
     A full run keeps each finished search in ``nas_mnist1d_runs.jsonl`` and skips the
-    searches already there, so an interrupted run picks up where it stopped.
+    searches already there, so an interrupted run picks up where it stopped. With
+    ``report_only`` it runs nothing and reports what the file holds.
     """
     settings = dict(QUICK if quick else FULL)
     settings["seeds"] = tuple(settings["seeds"] if seeds is None else seeds)
@@ -151,7 +153,7 @@ def run(
     with tempfile.TemporaryDirectory() as storage:
         for seed in settings["seeds"]:  # seeds outermost: a partial run stays balanced
             for searcher in searchers:
-                if (searcher, seed) in done:
+                if (searcher, seed) in done or report_only:
                     continue
                 record = one_search(searcher, seed, settings, storage)
                 runs.append(record)
@@ -250,5 +252,11 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--seeds", type=int, nargs="+", help="seeds to run (default: 0 1 2)")
     parser.add_argument("--searchers", nargs="+", choices=SEARCHERS, default=list(SEARCHERS))
+    parser.add_argument(
+        "--report-only", action="store_true", help="run nothing; report the stored searches"
+    )
     args = parser.parse_args()
-    print(to_markdown(run(args.quick, seeds=args.seeds, searchers=args.searchers)))
+    payload = run(
+        args.quick, seeds=args.seeds, searchers=args.searchers, report_only=args.report_only
+    )
+    print(to_markdown(payload))

@@ -146,3 +146,13 @@ def test_nas_runs_only_the_searches_it_has_not_stored(quiet_nas: list[tuple]) ->
     assert payload["paired"]["rl"] == {"seeds": 2, "wins": 2, "mean_gap": pytest.approx(0.07)}
     markdown = nas_mnist1d.to_markdown({**payload, "machine": {}})
     assert "rl beats random on mean best validation accuracy: True" in markdown
+
+
+def test_nas_report_only_runs_nothing_and_reports_what_is_stored(quiet_nas: list[tuple]) -> None:
+    stored = {"settings_key": nas_mnist1d.settings_key(nas_mnist1d.FULL), "searcher": "random",
+              "seed": 2, "best_val_accuracy": 0.9, "best_so_far": [0.9], "test_accuracy": 0.9,
+              "best_config": {}}  # fmt: skip
+    nas_mnist1d.RUNS.append(stored)
+    payload = nas_mnist1d.run(False, seeds=[0, 1, 2], report_only=True)
+    assert quiet_nas == []
+    assert [(run["searcher"], run["seed"]) for run in payload["runs"]] == [("random", 2)]
