@@ -15,7 +15,8 @@ from mlflow.utils.rest_utils import http_request
 from automl_nn.errors import TrackingError
 
 # Seconds a tracking server has to answer the check (MLflow's client would retry for minutes).
-SERVER_TIMEOUT_S = 5
+# A refused connection fails at once; a busy server on a loaded machine took over 5 s here.
+SERVER_TIMEOUT_S = 15
 # Stores MLflow opens itself; they are accepted as given and MLflow reports their errors.
 _DATABASE_SCHEMES = ("postgresql", "mysql", "mssql", "databricks")
 _VALID = (
