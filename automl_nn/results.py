@@ -289,14 +289,12 @@ def _status_of(
     trial: Any, tracking: TrackingCallback, *, has_results: bool
 ) -> tuple[str, str | None]:
     """The trial's final status and reason, as the tracking callback saw it end."""
+    from automl_nn.tracking._callback import end_without_callback
+
     status = tracking.trial_statuses.get(trial.trial_id)
     if status is not None and status != "running":
         return status, tracking.trial_reasons.get(trial.trial_id)
-    if trial.status == "ERROR":
-        return "failed", "the trial raised an error"
-    if not has_results:
-        return "stopped_early", "the search budget ran out before its first epoch"
-    return "stopped_early", "the search budget ran out"
+    return end_without_callback(trial.status, has_results)
 
 
 def _leaderboard_row(

@@ -88,7 +88,6 @@ class EvolutionSearcher(Searcher):
         self.population: deque[Member] = deque()  # oldest first
         self.history: list[Member] = []  # every member that ever joined, in order
         self.pending: dict[str, list[int]] = {}
-        self.num_suggested = 0
 
     def suggest(self, trial_id: str) -> dict[str, Any] | None:
         # Random members until population_size trials have joined (Real et al. start from a
@@ -97,7 +96,6 @@ class EvolutionSearcher(Searcher):
             choices = self._random_sequence()
         else:
             choices = self._mutate(self._tournament_winner())
-        self.num_suggested += 1
         self.pending[trial_id] = choices
         return self.space.config_from_decisions(choices, self.num_bins)
 
@@ -125,7 +123,6 @@ class EvolutionSearcher(Searcher):
         self.population = deque(state["population"])
         self.history = state["history"]
         self.pending = state["pending"]
-        self.num_suggested = state["num_suggested"]
 
     def _state(self) -> dict[str, Any]:
         return {
@@ -133,7 +130,6 @@ class EvolutionSearcher(Searcher):
             "population": list(self.population),
             "history": self.history,
             "pending": self.pending,
-            "num_suggested": self.num_suggested,
         }
 
     def _random_sequence(self) -> list[int]:

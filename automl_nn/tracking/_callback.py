@@ -125,15 +125,9 @@ class TrackingCallback(Callback):
         their child runs would otherwise keep the status ``running``.
         """
         for trial in trials:
-            if self.trial_statuses.get(trial.trial_id) != "running":
-                continue
-            if trial.status == "ERROR":
-                self._end(trial.trial_id, "failed", "the trial raised an error")
-            elif self.trial_results.get(trial.trial_id):
-                self._end(trial.trial_id, "stopped_early", "the search budget ran out")
-            else:
-                reason = "the search budget ran out before its first epoch"
-                self._end(trial.trial_id, "stopped_early", reason)
+            if self.trial_statuses.get(trial.trial_id) == "running":
+                has_results = bool(self.trial_results.get(trial.trial_id))
+                self._end(trial.trial_id, *end_without_callback(trial.status, has_results))
 
     def _tag_node(self, trial_id: str, result: Mapping[str, Any]) -> None:
         """Name the node on the child run when the trial starts there (or moves, on a retry)."""
@@ -150,6 +144,20 @@ class TrackingCallback(Callback):
         self.tracker.trial_ended(trial_id, status, reason)
         self.trial_statuses[trial_id] = status
         self.trial_reasons[trial_id] = reason
+
+
+def end_without_callback(ray_status: str, has_results: bool) -> tuple[str, str]:
+    """Status and reason of a trial Ray Tune ended without telling the callbacks.
+
+    Example:
+        >>> end_without_callback("TERMINATED", has_results=True)
+        ('stopped_early', 'the search budget ran out')
+    """
+    if ray_status == "ERROR":
+        return "failed", "the trial raised an error"
+    if not has_results:
+        return "stopped_early", "the search budget ran out before its first epoch"
+    return "stopped_early", "the search budget ran out"
 
 
 def _error_message(trial: Trial) -> str:
