@@ -22,6 +22,7 @@ from automl_nn.searchers._sequences import (
     Option,
     at_least,
     check_decidable,
+    check_option_values,
     decide_in_order,
     read_options,
     reward_of,
@@ -60,7 +61,9 @@ class EvolutionSearcher(Searcher):
     Example:
         >>> from automl_nn.space import Space, choice
         >>> space = Space.from_dict({"training": {"batch_size": choice([32, 64])}})
-        >>> searcher = EvolutionSearcher(space, "val_accuracy", "max", population_size=2)
+        >>> searcher = EvolutionSearcher(
+        ...     space, "val_accuracy", "max", population_size=2, sample_size=2
+        ... )
         >>> config = searcher.suggest("trial_1")
         >>> searcher.on_trial_complete("trial_1", {"val_accuracy": 0.9})
         >>> [reward for _, reward in searcher.population]
@@ -78,6 +81,13 @@ class EvolutionSearcher(Searcher):
         sample_size: int = EVOLUTION_OPTIONS["sample_size"].default,
         num_bins: int = EVOLUTION_OPTIONS["num_bins"].default,
     ) -> None:
+        options = {
+            "population_size": population_size,
+            "sample_size": sample_size,
+            "num_bins": num_bins,
+        }
+        check_evolution_options(options, f"{type(self).__name__}.")
+        check_decidable(space, "evolution")
         super().__init__(metric=metric, mode=mode)
         self.space = space
         self.num_bins = num_bins
@@ -160,15 +170,20 @@ class EvolutionSearcher(Searcher):
         return decide_in_order(self.decisions, pick)
 
 
-def _check_evolution(settings: SearcherSettings) -> None:
-    options = read_options(settings, EVOLUTION_OPTIONS)
+def check_evolution_options(options: dict[str, Any], field_prefix: str) -> None:
+    """Each option in its range, and a tournament no larger than the population."""
+    check_option_values(options, EVOLUTION_OPTIONS, field_prefix)
     if options["sample_size"] > options["population_size"]:
         raise ConfigError(
-            "searcher_options.sample_size",
+            f"{field_prefix}sample_size",
             options["sample_size"],
             f"an integer from 1 to population_size ({options['population_size']})",
         )
-    check_decidable(settings, "evolution")
+
+
+def _check_evolution(settings: SearcherSettings) -> None:
+    check_evolution_options(read_options(settings, EVOLUTION_OPTIONS), "searcher_options.")
+    check_decidable(settings.space, "evolution")
 
 
 @register_searcher("evolution", options=tuple(EVOLUTION_OPTIONS), check=_check_evolution)

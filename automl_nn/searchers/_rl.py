@@ -19,6 +19,7 @@ from automl_nn.searchers._sequences import (
     Option,
     at_least,
     check_decidable,
+    check_option_values,
     decide_in_order,
     number_in,
     read_options,
@@ -146,6 +147,19 @@ class ControllerSearcher(Searcher):
         hidden_size: int = RL_OPTIONS["hidden_size"].default,
         num_bins: int = RL_OPTIONS["num_bins"].default,
     ) -> None:
+        check_option_values(
+            {
+                "lr": lr,
+                "batch_size": batch_size,
+                "entropy_weight": entropy_weight,
+                "baseline_decay": baseline_decay,
+                "hidden_size": hidden_size,
+                "num_bins": num_bins,
+            },
+            RL_OPTIONS,
+            f"{type(self).__name__}.",
+        )
+        check_decidable(space, "rl")
         super().__init__(metric=metric, mode=mode)
         self.space = space
         self.num_bins = num_bins
@@ -324,7 +338,7 @@ class ControllerSearcher(Searcher):
 
 def _check_rl(settings: SearcherSettings) -> None:
     read_options(settings, RL_OPTIONS)
-    check_decidable(settings, "rl")
+    check_decidable(settings.space, "rl")
 
 
 @register_searcher("rl", options=tuple(RL_OPTIONS), check=_check_rl)

@@ -15,7 +15,7 @@ from typing import Any
 
 from automl_nn.errors import ConfigError
 from automl_nn.searchers._registry import SearcherSettings
-from automl_nn.space import Decision, active_decisions
+from automl_nn.space import Decision, Space, active_decisions
 
 
 def decide_in_order(decisions: Sequence[Decision], pick: Callable[[int], int]) -> list[int]:
@@ -100,18 +100,36 @@ def read_options(settings: SearcherSettings, options: Mapping[str, Option]) -> d
         {'batch_size': 4}
     """
     chosen = {key: settings.options.get(key, option.default) for key, option in options.items()}
-    for key, value in chosen.items():
-        if not options[key].valid(value):
-            raise ConfigError(f"searcher_options.{key}", value, options[key].expected)
+    check_option_values(chosen, options, "searcher_options.")
     return chosen
 
 
-def check_decidable(settings: SearcherSettings, searcher: str) -> None:
+def check_option_values(
+    values: Mapping[str, Any], options: Mapping[str, Option], field_prefix: str
+) -> None:
+    """Raise ConfigError naming ``field_prefix + key`` for the first value ``options`` refuse.
+
+    ``search`` checks ``searcher_options`` with it; a searcher built directly checks its own
+    arguments (``field_prefix="ControllerSearcher."``), so both refuse the same values.
+
+    Example:
+        >>> rules = {"batch_size": Option(4, at_least(1), "an integer >= 1")}
+        >>> check_option_values({"batch_size": 0}, rules, "ControllerSearcher.")
+        Traceback (most recent call last):
+        ...
+        automl_nn.errors.ConfigError: ControllerSearcher.batch_size = 0 is not valid: ...
+    """
+    for key, value in values.items():
+        if not options[key].valid(value):
+            raise ConfigError(f"{field_prefix}{key}", value, options[key].expected)
+
+
+def check_decidable(space: Space, searcher: str) -> None:
     """Raise ConfigError when the space has nothing to decide (no sequence to learn)."""
-    if settings.space.is_fixed():
+    if space.is_fixed():
         raise ConfigError(
             "space",
-            repr(settings.space),
+            repr(space),
             f"a space with at least one parameter to decide for searcher {searcher!r}",
         )
 

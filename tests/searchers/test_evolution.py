@@ -148,10 +148,26 @@ def test_bad_options_name_the_field(options: dict, field: str) -> None:
     assert error.value.field == f"searcher_options.{field}"
 
 
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"population_size": 1}, "population_size"),
+        ({"population_size": 4, "sample_size": 5}, "sample_size"),
+    ],
+)
+def test_evolution_built_directly_refuses_the_same_values(options: dict, field: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        EvolutionSearcher(PROBLEM_SPACE, METRIC, "max", **options)
+    assert error.value.field == f"EvolutionSearcher.{field}"
+
+
 def test_a_fixed_space_is_refused() -> None:
     fixed = Space.from_dict({"optimizer": {"name": "adam", "lr": 0.001}})
     with pytest.raises(ConfigError) as error:
         make_searcher("evolution", SearcherSettings(fixed, METRIC, "max"))
+    assert error.value.field == "space"
+    with pytest.raises(ConfigError) as error:
+        EvolutionSearcher(fixed, METRIC, "max")
     assert error.value.field == "space"
 
 

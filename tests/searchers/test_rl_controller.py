@@ -154,10 +154,21 @@ def test_bad_options_name_the_field(key: str, value: object) -> None:
     assert error.value.value == value
 
 
+@pytest.mark.parametrize(("key", "value"), [("lr", 0), ("batch_size", 0), ("num_bins", 1)])
+def test_a_controller_built_directly_refuses_the_same_values(key: str, value: object) -> None:
+    with pytest.raises(ConfigError) as error:
+        ControllerSearcher(PROBLEM_SPACE, METRIC, "max", **{key: value})
+    assert error.value.field == f"ControllerSearcher.{key}"
+    assert error.value.value == value
+
+
 def test_a_fixed_space_is_refused() -> None:
     fixed = Space.from_dict({"optimizer": {"name": "adam", "lr": 0.001}})
     with pytest.raises(ConfigError) as error:
         make_searcher("rl", SearcherSettings(fixed, METRIC, "max"))
+    assert error.value.field == "space"
+    with pytest.raises(ConfigError) as error:
+        ControllerSearcher(fixed, METRIC, "max")
     assert error.value.field == "space"
 
 
