@@ -798,11 +798,14 @@ def run(
     budgets: Sequence[float] | None = None,
     seeds: Sequence[int] | None = None,
     tools: Sequence[str] | None = None,
+    report_only: bool = False,
 ) -> dict[str, Any]:
     """Every tool on every (data set, budget, seed); writes results/peers.{json,md} and PNGs.
 
     Within a (data set, budget, seed) the tools run one after the other, in an order rotated
     by the seed's position, so that a drifting machine load falls on each tool in turn.
+    Searches already in ``peers_runs.jsonl`` are not run again; with ``report_only`` none
+    runs, and the report covers the stored searches of the chosen grid.
     """
     import automl_nn
     from automl_nn.defaults import DEFAULT_MAX_EPOCHS
@@ -827,6 +830,8 @@ def run(
             for position, seed in enumerate(chosen["seeds"]):
                 for tool in _rotated(chosen["tools"], position):
                     key = (tool, dataset, float(budget), seed)
+                    if key not in stored and report_only:
+                        continue
                     if key not in stored:
                         start_ray()
                         stored[key] = one_search(tool, data, budget, seed)
@@ -847,7 +852,11 @@ def run(
         },
         "summary": rows,
         "targets_of_issue_7": [asdict(v) for v in (target_a(rows), target_b(rows), target_c(rows))],
-        "plots": [plot_dataset(runs, dataset, chosen["tools"]) for dataset in chosen["datasets"]],
+        "plots": [
+            plot_dataset(runs, dataset, chosen["tools"])
+            for dataset in chosen["datasets"]
+            if any(run["dataset"] == dataset for run in runs)
+        ],
         "runs": runs,
         "duration_s": round(time.perf_counter() - started, 1),
         "machine": machine(),
@@ -974,7 +983,10 @@ def to_markdown(payload: dict[str, Any]) -> str:
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """``[--quick] [--datasets ...] [--budgets ...] [--seeds ...] [--tools ...]``."""
+    """``[--quick] [--datasets ...] [--budgets ...] [--seeds ...] [--tools ...] [--report-only]``.
+
+    ``--report-only`` runs nothing: it reports the stored searches of the chosen grid.
+    """
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.peers", description=__doc__.splitlines()[0]
     )
@@ -983,6 +995,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--budgets", nargs="+", type=float, help="wall-clock budgets, seconds")
     parser.add_argument("--seeds", nargs="+", type=int, help="seeds")
     parser.add_argument("--tools", nargs="+", choices=all_tools(), help="tools to run")
+    parser.add_argument(
+        "--report-only", action="store_true", help="run nothing: report the stored searches"
+    )
     args = parser.parse_args(argv)
     if args.budgets and min(args.budgets) <= 0:
         parser.error("--budgets: every budget must be > 0 seconds")
@@ -993,7 +1008,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Run the chosen part of the benchmark and print its markdown report."""
     args = parse_args(argv)
     payload = run(
-        args.quick, datasets=args.datasets, budgets=args.budgets, seeds=args.seeds, tools=args.tools
+        args.quick,
+        datasets=args.datasets,
+        budgets=args.budgets,
+        seeds=args.seeds,
+        tools=args.tools,
+        report_only=args.report_only,
     )
     print(to_markdown(payload))
 

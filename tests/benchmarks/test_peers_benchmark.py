@@ -6,11 +6,15 @@ No search runs here: these are the parts whose mistakes would make the report li
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
+import benchmarks._report
+import benchmarks.peers
 from benchmarks import BENCHMARKS
+from benchmarks._report import RunStore
 from benchmarks.peers import (
     DEFAULT_TOOL,
     MET,
@@ -271,3 +275,26 @@ def test_peer_models_fit_every_input_rank_and_start_in_training_mode(
     model = build_peer_model(params, data)
     assert model.training
     assert model.eval()(torch.zeros(3, *shape)).shape == (3, outputs or 1)
+
+
+def test_report_only_runs_nothing_and_reports_the_stored_searches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = RunStore(tmp_path / "peers_runs.jsonl")
+    stored = run_record(DEFAULT_TOOL, "mnist1d", 600, 0, 0.996, 30.0)
+    store.append(stored | {"max_epochs": benchmarks.peers.MAX_EPOCHS, "curve": [[30.0, 0.99]]})
+    monkeypatch.setattr(benchmarks.peers, "RUNS", store)
+    for module in (benchmarks.peers, benchmarks._report):
+        monkeypatch.setattr(module, "RESULTS", tmp_path)
+    monkeypatch.setattr(benchmarks.peers, "one_search", lambda *args: pytest.fail("ran a search"))
+
+    args = parse_args(["--datasets", "mnist1d", "digits", "--budgets", "600", "--report-only"])
+    payload = benchmarks.peers.run(
+        datasets=args.datasets, budgets=args.budgets, report_only=args.report_only
+    )
+
+    assert [(run["tool"], run["seed"]) for run in payload["runs"]] == [(DEFAULT_TOOL, 0)]
+    verdict_c = payload["targets_of_issue_7"][2]
+    assert verdict_c["status"] == MET
+    assert (tmp_path / "peers.md").exists() and (tmp_path / "peers_mnist1d.png").exists()
+    assert not (tmp_path / "peers_digits.png").exists()
