@@ -25,8 +25,6 @@ if TYPE_CHECKING:
 CONFIG_PREFIX = "config."
 TOP_TRIALS_IN_PLOTS = 5
 FAILED_STATUSES = ("failed", "timed_out")
-# Breaks ties on the search's metric (lower is better).
-TIE_BREAK_METRIC = "val_loss"
 # The leaderboard's first columns, then the metric, its best, other metrics and the config.
 LEADERBOARD_COLUMNS = ("trial_id", "trial_number", "status", "reason", "epochs", "seconds")
 
@@ -40,9 +38,7 @@ class SearchResult:
         best_metric: the best trial's last value of ``metric``.
         best_trial_id: its Ray Tune trial id (None when every trial failed).
         metric: the optimized metric; ``mode``: ``min`` or ``max``.
-        leaderboard: one row per trial, best first (by the last ``metric``; trials tied on
-            it by the lower last ``val_loss``, finer than an accuracy a small validation
-            split saturates; failed trials last): ``trial_id``, ``trial_number`` (the
+        leaderboard: one row per trial, best first: ``trial_id``, ``trial_number`` (the
             order in which the searcher proposed it), ``status``, ``reason``,
             ``epochs``, ``seconds``, ``num_parameters``, the last reported metrics,
             ``best_<metric>`` and the flattened config under ``config.`` columns.
@@ -336,21 +332,12 @@ def _leaderboard_row(
 
 
 def _sorted_leaderboard(frame: pd.DataFrame, metric: str, mode: str) -> pd.DataFrame:
-    """Best first; failed trials after the others, whatever their last metric said.
-
-    Trials tied on ``metric`` go by the lower ``val_loss`` (when that is not the metric):
-    on a small validation split many trials reach the same accuracy, and the one that is
-    surest of its answers is the better pick than whichever came first.
-    """
+    """Best first; failed trials after the others, whatever their last metric said."""
     if frame.empty:
         return frame
     failed = "_failed"
-    keys, ascending = [failed, metric], [True, mode == "min"]
-    if metric != TIE_BREAK_METRIC and TIE_BREAK_METRIC in frame:
-        keys.append(TIE_BREAK_METRIC)
-        ascending.append(True)
     ranked = frame.assign(**{failed: frame.status.isin(FAILED_STATUSES)}).sort_values(
-        keys, ascending=ascending, na_position="last", kind="stable"
+        [failed, metric], ascending=[True, mode == "min"], na_position="last", kind="stable"
     )
     return ranked.drop(columns=failed).reset_index(drop=True)
 
