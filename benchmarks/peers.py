@@ -825,7 +825,7 @@ def run(
     stored = {} if quick else {run_key(run): run for run in RUNS.load() if _comparable(run)}
     started, runs = time.perf_counter(), []
     for dataset in chosen["datasets"]:
-        data = automl_nn.load_dataset(dataset)
+        data = None  # loaded for the first search that runs (none with report_only)
         for budget in chosen["budgets"]:
             for position, seed in enumerate(chosen["seeds"]):
                 for tool in _rotated(chosen["tools"], position):
@@ -834,6 +834,7 @@ def run(
                         continue
                     if key not in stored:
                         start_ray()
+                        data = data or automl_nn.load_dataset(dataset)
                         stored[key] = one_search(tool, data, budget, seed)
                         if not quick:
                             RUNS.append(stored[key])
@@ -1001,6 +1002,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.budgets and min(args.budgets) <= 0:
         parser.error("--budgets: every budget must be > 0 seconds")
+    if args.quick and args.report_only:
+        parser.error("--report-only reports stored full runs; a quick run stores none")
     return args
 
 

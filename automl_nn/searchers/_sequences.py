@@ -119,6 +119,8 @@ def check_option_values(
         ...
         automl_nn.errors.ConfigError: ControllerSearcher.batch_size = 0 is not valid: ...
     """
+    if set(values) != set(options):  # a searcher that forgot to pass one of its options
+        raise ValueError(f"values for {sorted(values)}; expected {sorted(options)}")
     for key, value in values.items():
         if not options[key].valid(value):
             raise ConfigError(f"{field_prefix}{key}", value, options[key].expected)

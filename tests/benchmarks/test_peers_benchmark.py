@@ -5,6 +5,7 @@ No search runs here: these are the parts whose mistakes would make the report li
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from types import SimpleNamespace
@@ -251,7 +252,13 @@ def test_cli_parses_a_partial_run() -> None:
 
 @pytest.mark.parametrize(
     "argv",
-    [["--tools", "hyperopt"], ["--datasets", "cifar10"], ["--budgets", "0"], ["--seeds", "one"]],
+    [
+        ["--tools", "hyperopt"],
+        ["--datasets", "cifar10"],
+        ["--budgets", "0"],
+        ["--seeds", "one"],
+        ["--quick", "--report-only"],
+    ],
 )
 def test_cli_rejects_what_cannot_run(argv: list[str]) -> None:
     with pytest.raises(SystemExit):
@@ -288,11 +295,10 @@ def test_report_only_runs_nothing_and_reports_the_stored_searches(
         monkeypatch.setattr(module, "RESULTS", tmp_path)
     monkeypatch.setattr(benchmarks.peers, "one_search", lambda *args: pytest.fail("ran a search"))
 
-    args = parse_args(["--datasets", "mnist1d", "digits", "--budgets", "600", "--report-only"])
-    payload = benchmarks.peers.run(
-        datasets=args.datasets, budgets=args.budgets, report_only=args.report_only
-    )
+    monkeypatch.setattr(benchmarks.peers, "start_ray", lambda: pytest.fail("started Ray"))
+    benchmarks.peers.main(["--datasets", "mnist1d", "digits", "--budgets", "600", "--report-only"])
 
+    payload = json.loads((tmp_path / "peers.json").read_text())
     assert [(run["tool"], run["seed"]) for run in payload["runs"]] == [(DEFAULT_TOOL, 0)]
     verdict_c = payload["targets_of_issue_7"][2]
     assert verdict_c["status"] == MET
