@@ -84,7 +84,7 @@ class SearchResult:
             configs[trial.trial_id] = trial.config
             if trial.checkpoint is not None:
                 checkpoints[trial.trial_id] = trial.checkpoint
-            status, reason = _status_of(trial, tracking, has_results=bool(results))
+            status, reason = tracking.final_status(trial, has_results=bool(results))
             rows.append(
                 _leaderboard_row(
                     trial_id=trial.trial_id,
@@ -283,18 +283,6 @@ def _history(results: list[dict[str, Any]]) -> pd.DataFrame:
     if "epoch" in frame:
         frame = frame.drop_duplicates("epoch", keep="last").reset_index(drop=True)
     return frame
-
-
-def _status_of(
-    trial: Any, tracking: TrackingCallback, *, has_results: bool
-) -> tuple[str, str | None]:
-    """The trial's final status and reason, as the tracking callback saw it end."""
-    from automl_nn.tracking._callback import end_without_callback
-
-    status = tracking.trial_statuses.get(trial.trial_id)
-    if status is not None and status != "running":
-        return status, tracking.trial_reasons.get(trial.trial_id)
-    return end_without_callback(trial.status, has_results)
 
 
 def _leaderboard_row(

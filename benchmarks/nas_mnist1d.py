@@ -251,6 +251,8 @@ if __name__ == "__main__":
         "--report-only", action="store_true", help="run nothing; report the stored searches"
     )
     args = parser.parse_args()
+    if args.quick and args.report_only:  # as peers: a quick run stores nothing to report
+        parser.error("--report-only reports stored full runs; a quick run stores none")
     payload = run(
         args.quick, seeds=args.seeds, searchers=args.searchers, report_only=args.report_only
     )

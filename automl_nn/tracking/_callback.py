@@ -118,6 +118,13 @@ class TrackingCallback(Callback):
         self.trial_reasons = state["trial_reasons"]
         self.trial_results = state["trial_results"]
 
+    def final_status(self, trial: Trial, *, has_results: bool) -> tuple[str, str | None]:
+        """The trial's final status and reason: as it ended, or as Ray ended it unannounced."""
+        status = self.trial_statuses.get(trial.trial_id)
+        if status is not None and status != "running":
+            return status, self.trial_reasons.get(trial.trial_id)
+        return end_without_callback(trial.status, has_results)
+
     def end_unfinished_trials(self, trials: list[Trial]) -> None:
         """End the trials Ray Tune stopped without a callback when the experiment ended.
 
