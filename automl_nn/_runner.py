@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING, Any
 from ray.tune import Callback
 
 from automl_nn import __version__
-from automl_nn.api import SearchPlan, check_storage_reaches_every_node, write_search_file
+from automl_nn.api import (
+    SearchPlan,
+    check_storage_reaches_every_node,
+    check_trial_fits_a_node,
+    write_search_file,
+)
 from automl_nn.errors import SearchError
 from automl_nn.results import SearchResult
 from automl_nn.space import flatten_config
@@ -39,8 +44,7 @@ def run_search(plan: SearchPlan) -> SearchResult:
     from ray import tune
 
     _ensure_ray(plan.ray_address)
-    nodes = _alive_nodes()
-    check_storage_reaches_every_node(plan, nodes)
+    nodes = _check_cluster_fits(plan)
     tracker = _tracker(plan, parent_run_id=None)
     _open_parent_run(tracker, plan)
 
@@ -62,8 +66,7 @@ def resume_search(plan: SearchPlan, parent_run_id: str | None) -> SearchResult:
     from ray import tune
 
     _ensure_ray(plan.ray_address)
-    nodes = _alive_nodes()
-    check_storage_reaches_every_node(plan, nodes)
+    nodes = _check_cluster_fits(plan)
     tracker = _tracker(plan, parent_run_id=parent_run_id)
     _open_parent_run(tracker, plan)
 
@@ -302,10 +305,14 @@ def _pending_trials(plan: SearchPlan) -> Iterator[None]:
         os.environ.pop("TUNE_MAX_PENDING_TRIALS_PG", None)
 
 
-def _alive_nodes() -> int:
+def _check_cluster_fits(plan: SearchPlan) -> int:
+    """Check the plan against the Ray cluster (storage, a node per trial); its alive nodes."""
     import ray
 
-    return sum(1 for node in ray.nodes() if node.get("Alive"))
+    nodes = [node.get("Resources", {}) for node in ray.nodes() if node.get("Alive")]
+    check_storage_reaches_every_node(plan, len(nodes))
+    check_trial_fits_a_node(plan, nodes)
+    return len(nodes)
 
 
 def _trainable(plan: SearchPlan) -> Any:
@@ -319,6 +326,8 @@ def _trainable(plan: SearchPlan) -> Any:
         max_epochs=plan.max_epochs,
         seed=plan.seed,
         torch_threads=max(1, int(plan.resources["cpu"])),
+        # Ray shows a trial only the GPUs it was given; one without trains on the CPU.
+        device="cuda" if plan.resources["gpu"] > 0 else "cpu",
         trial_timeout_s=plan.trial_timeout_s,
         plugins=plan.plugins,
     )

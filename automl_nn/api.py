@@ -10,6 +10,7 @@ import json
 import math
 import os
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -404,6 +405,13 @@ def _resources(resources: dict[str, float] | None) -> dict[str, float]:
         is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
         if not is_number or value < 0 or (key == "cpu" and value <= 0):
             raise ConfigError(f"resources_per_trial.{key}", value, "a number > 0 (gpu: >= 0)")
+    gpu = float(chosen["gpu"])
+    if gpu > 1 and not gpu.is_integer():  # Ray shares a GPU, never splits several
+        raise ConfigError(
+            "resources_per_trial.gpu",
+            chosen["gpu"],
+            "a fraction up to 1 (0.5: two trials share a GPU) or a whole number of GPUs",
+        )
     return {key: float(value) for key, value in chosen.items()}
 
 
@@ -459,6 +467,26 @@ def check_storage_reaches_every_node(plan: SearchPlan, alive_nodes: int) -> None
             f"storage every one of the {alive_nodes} nodes reaches: an s3:// or gs:// URI, or "
             "a shared (NFS) folder passed with shared_storage=True (--shared-storage)",
         )
+
+
+def check_trial_fits_a_node(plan: SearchPlan, nodes: list[dict[str, float]]) -> None:
+    """Refuse per-trial resources that no Ray node has: the trials would wait forever.
+
+    ``nodes`` holds each alive node's resources (``CPU``, ``GPU``). On a cluster named by
+    ``ray_address`` an autoscaler may still add a node that fits, so there it only warns.
+    """
+    need_cpu, need_gpu = plan.resources["cpu"], plan.resources["gpu"]
+    if any(node.get("CPU", 0.0) >= need_cpu and node.get("GPU", 0.0) >= need_gpu for node in nodes):
+        return
+    seen = "; ".join(f"{n.get('CPU', 0.0):g} CPU, {n.get('GPU', 0.0):g} GPU" for n in nodes)
+    expected = f"at most what one Ray node has (nodes here: {seen or 'none'})"
+    if plan.ray_address is None:
+        raise ConfigError("resources_per_trial", dict(plan.resources), expected)
+    warnings.warn(
+        f"resources_per_trial = {dict(plan.resources)}: no node of the cluster has that much "
+        f"({seen}); trials start only when the autoscaler adds one",
+        stacklevel=3,
+    )
 
 
 DATA_FILE = "task_data.pt"

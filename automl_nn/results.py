@@ -207,11 +207,15 @@ class SearchResult:
 
         return write_report(self, path)
 
-    def retrain_best(self, epochs: int | None = None) -> FitResult:
+    def retrain_best(
+        self, epochs: int | None = None, *, device: str | torch.device | None = None
+    ) -> FitResult:
         """Train the best config on train+val, test it, and log both to the parent run.
 
         The test split is used here for the first time. ``test_metrics`` of the returned
         FitResult holds ``test_accuracy`` (and the rest) or ``test_mse`` and friends.
+        ``device`` is :func:`~automl_nn.training.fit`'s (None: this process's GPU when
+        PyTorch sees one); the model logged to MLflow is a CPU copy.
 
         Example::
 
@@ -220,7 +224,7 @@ class SearchResult:
         """
         from automl_nn.errors import ConfigError
         from automl_nn.trainable import trial_config
-        from automl_nn.training import evaluate, fit
+        from automl_nn.training import evaluate, fit, on_cpu
 
         if self.best_trial_id is None:
             raise SearchError("the search has no successful trial to retrain")
@@ -229,7 +233,7 @@ class SearchResult:
                 "epochs", epochs, "an integer >= 1, or None for the search's max_epochs"
             )
         config = trial_config(self.best_config, epochs or self.max_epochs)
-        final = fit(config, self.data.merged_train_val(), seed=self.seed)
+        final = fit(config, self.data.merged_train_val(), seed=self.seed, device=device)
         loss = final.config["loss"]
         final.test_metrics = {
             f"test_{name}": value
@@ -239,7 +243,7 @@ class SearchResult:
         if self.tracker is not None and self.tracker.parent_run_id is not None:
             self.tracker.search_metrics(final.test_metrics, step=0)
             self.tracker.log_model(
-                final.model,
+                on_cpu(final.model),
                 input_example=self.data.x_val[:4].numpy(),
                 registered_model_name=self.registered_model_name,
                 name="final_model",
@@ -249,7 +253,8 @@ class SearchResult:
     def export(self, path: str | Path) -> Path:
         """Write the final model as TorchScript (``model.pt``) with its config (``config.json``).
 
-        Retrains the best config first when :meth:`retrain_best` has not run.
+        Retrains the best config first when :meth:`retrain_best` has not run. The
+        TorchScript is traced on the CPU, so it loads on machines without a GPU.
 
         Example::
 
@@ -258,11 +263,13 @@ class SearchResult:
         """
         import torch
 
+        from automl_nn.training import on_cpu
+
         final = self.final or self.retrain_best()
         folder = Path(path)
         folder.mkdir(parents=True, exist_ok=True)
         example = self.data.x_val[:2]
-        scripted = torch.jit.trace(final.model.eval(), example)
+        scripted = torch.jit.trace(on_cpu(final.model).eval(), example)
         scripted.save(str(folder / "model.pt"))
         summary = {
             "config": final.config,
@@ -312,6 +319,8 @@ def _leaderboard_row(
     }
     if "num_parameters" in last:
         row["num_parameters"] = int(last["num_parameters"])
+    if isinstance(last.get("device"), str):
+        row["device"] = last["device"]
     for name, value in last.items():
         if str(name).startswith(("val_", "train_")) and name not in row:
             row[name] = value

@@ -37,14 +37,16 @@ def train_trial(
     torch_threads: int,
     trial_timeout_s: float | None = None,
     plugins: tuple[str, ...] = (),
+    device: str = "cpu",
 ) -> None:
     """Ray Tune function trainable: one ``tune.report`` (with a checkpoint) per epoch.
 
     Each report holds the epoch's metrics, ``epoch``, ``num_parameters``, ``fit_status``
     (``running`` until the last epoch, then ``completed``, ``early_stopping``, ``diverged``
-    or ``timed_out``) and ``node_id``. A restored trial (exploited by
-    PBT, retried after a lost node) continues from its last checkpoint; ``trial_timeout_s``
-    counts the training time of every attempt.
+    or ``timed_out``), ``node_id`` and ``device`` (``cpu``, or ``cuda:N`` for the node's GPU
+    N). A restored trial (exploited by PBT, retried after a lost node) continues from its
+    last checkpoint; ``trial_timeout_s`` counts the training time of every attempt. The
+    ``device`` argument is ``cuda`` for a trial that Ray gave GPUs (it sees only those).
     """
     import ray
     from ray import tune
@@ -54,16 +56,25 @@ def train_trial(
     for module in plugins:  # e.g. model families the user registered in the driver
         importlib.import_module(module)
     torch.set_num_threads(torch_threads)
-    run = TrainingRun(trial_config(config, max_epochs), data, seed=seed)
+    node_id = ray.get_runtime_context().get_node_id()
+    if device == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(
+            f"Ray gave this trial GPU(s) {ray.get_gpu_ids()} on node {node_id}, but PyTorch "
+            f"{torch.__version__} sees no CUDA GPU there (a CPU-only build, or no driver)"
+        )
+    run = TrainingRun(trial_config(config, max_epochs), data, seed=seed, device=device)
     checkpoint = tune.get_checkpoint()
     if checkpoint is not None:
         with checkpoint.as_directory() as folder:
-            run.load_state_dict(torch.load(Path(folder) / STATE_FILE, weights_only=True))
+            state = torch.load(Path(folder) / STATE_FILE, map_location="cpu", weights_only=True)
+            run.load_state_dict(state)
     if trial_timeout_s is not None:
         spent = sum(row["epoch_seconds"] for row in run.history)
         run.time_limit_s = max(0.0, trial_timeout_s - spent)
-    node_id = ray.get_runtime_context().get_node_id()
     num_parameters = sum(p.numel() for p in run.model.parameters())
+    # The node's own number of the GPU Ray gave (the trial itself sees it as cuda:0).
+    gpu_ids = ray.get_gpu_ids()
+    device_name = f"cuda:{gpu_ids[0]}" if device == "cuda" and gpu_ids else str(run.device)
 
     def report(epoch: int, metrics: dict[str, Any]) -> bool:
         result = {k: _finite_or_nan(v) for k, v in metrics.items() if k != "status"}
@@ -71,6 +82,7 @@ def train_trial(
             epoch=epoch,
             fit_status=metrics["status"],
             node_id=node_id,
+            device=device_name,
             num_parameters=num_parameters,
         )
         with tempfile.TemporaryDirectory() as folder:
@@ -87,10 +99,11 @@ def _finite_or_nan(value: float) -> float:
 
 
 def load_trial_model(config: dict[str, Any], data: TaskData, checkpoint_dir: str | Path) -> Any:
-    """Rebuild a trial's model from its checkpoint folder (weights only, never pickled code)."""
+    """Rebuild a trial's model on the CPU from its checkpoint folder (weights only, never
+    pickled code), also when a GPU trained it."""
     from automl_nn.training import check_config, model_for
 
     model = model_for(check_config(config, data), data)
-    state = torch.load(Path(checkpoint_dir) / STATE_FILE, weights_only=True)
+    state = torch.load(Path(checkpoint_dir) / STATE_FILE, map_location="cpu", weights_only=True)
     model.load_state_dict(state["model"])
     return model.eval()

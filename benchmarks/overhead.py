@@ -194,7 +194,7 @@ def raw_trainable(config: dict[str, Any], data: Any, checkpoint: bool = False) -
     from automl_nn import fit
 
     torch.set_num_threads(1)
-    result = fit(config, data, seed=SEED)
+    result = fit(config, data, seed=SEED, device="cpu")  # as automl_nn's trials: no GPU asked
     metrics = {**result.metrics, "epoch": result.epochs}
     if not checkpoint:
         tune.report(metrics)
@@ -260,7 +260,7 @@ def run_optuna(data: Any, num_trials: int) -> None:
     def objective(trial: Any) -> float:
         lr = trial.suggest_float("lr", low, high, log=True)
         config = {**raw_param_space(), "optimizer": {"name": "adam", "lr": lr}}
-        return float(fit(config, data, seed=SEED).metrics[METRIC])
+        return float(fit(config, data, seed=SEED, device="cpu").metrics[METRIC])
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(

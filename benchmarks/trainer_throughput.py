@@ -96,7 +96,7 @@ def measure_fit(config: dict[str, Any], data: Any, seed: int = SEED) -> Measurem
     from automl_nn import fit
 
     started = time.perf_counter()
-    result = fit(config, data, seed=seed)
+    result = fit(config, data, seed=seed, device="cpu")  # the hand loop's device
     wall = time.perf_counter() - started
     per_epoch = len(data.y_train)
     train_seconds = sum(per_epoch / row["samples_per_second"] for row in result.history)

@@ -7,7 +7,17 @@ from __future__ import annotations
 
 from automl_nn.training._config import check_config
 from automl_nn.training._cross_validate import CrossValidationResult, cross_validate
-from automl_nn.training._fit import FitResult, TrainingRun, evaluate, fit, model_for, predict
+from automl_nn.training._fit import (
+    FitResult,
+    TrainingRun,
+    evaluate,
+    fit,
+    model_device,
+    model_for,
+    on_cpu,
+    predict,
+    resolve_device,
+)
 from automl_nn.training._losses import build_loss, num_outputs_for
 from automl_nn.training._optimizers import GradientRules, build_optimizer
 from automl_nn.training._schedules import LearningRateSchedule
@@ -24,7 +34,10 @@ __all__ = [
     "cross_validate",
     "evaluate",
     "fit",
+    "model_device",
     "model_for",
     "num_outputs_for",
+    "on_cpu",
     "predict",
+    "resolve_device",
 ]

@@ -24,11 +24,17 @@ class CrossValidationResult:
 
 
 def cross_validate(
-    config: dict[str, Any], data: TaskData, k: int = 5, *, seed: int = 0
+    config: dict[str, Any],
+    data: TaskData,
+    k: int = 5,
+    *,
+    seed: int = 0,
+    device: str | torch.device | None = None,
 ) -> CrossValidationResult:
     """Train ``k`` times, each time validating on another fold of train+val.
 
-    Folds are stratified for classes. The test split is never used.
+    Folds are stratified for classes. The test split is never used. ``device`` is
+    :func:`fit`'s.
 
     Example:
         >>> from automl_nn import load_dataset
@@ -51,7 +57,7 @@ def cross_validate(
     for fold, (train, val) in enumerate(splitter.split(np.zeros(len(y)), y.numpy())):
         train_idx, val_idx = torch.as_tensor(train), torch.as_tensor(val)
         fold_data = data.with_train_val(x[train_idx], y[train_idx], x[val_idx], y[val_idx])
-        folds.append(fit(config, fold_data, seed=seed + fold).metrics)
+        folds.append(fit(config, fold_data, seed=seed + fold, device=device).metrics)
     names = folds[0].keys()
     return CrossValidationResult(
         folds=folds,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from typing import Any
 import torch
 
 from automl_nn.data import TaskData
+from automl_nn.errors import ConfigError
 from automl_nn.training._augment import MixedBatch, augment
 from automl_nn.training._config import check_config, named_section
 from automl_nn.training._losses import LossFunction, build_loss, num_outputs_for
@@ -60,6 +62,7 @@ def fit(
     *,
     seed: int = 0,
     on_epoch: EpochCallback | None = None,
+    device: str | torch.device | None = None,
 ) -> FitResult:
     """Train the model a config describes on ``data``'s training split.
 
@@ -68,7 +71,7 @@ def fit(
     ``val_mse``, ``val_mae``, ``val_r2`` for regression, and ``lr``, ``epoch_seconds``,
     ``samples_per_second``. A loss that turns NaN or infinite ends the run with status
     ``diverged``; it never raises. Same config and seed on the CPU give the same history
-    (timings aside).
+    (timings aside); on a GPU, cuDNN's kernels may differ in the last digits.
 
     Args:
         config: the nested trial config (sections model, optimizer, schedule, loss,
@@ -78,9 +81,13 @@ def fit(
         on_epoch: called after every epoch with ``(epoch, metrics)``, where metrics also
             holds ``status`` (``running``, or the run's final status on its last epoch);
             return True to stop the run.
+        device: where to train: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``; None takes
+            the GPU when PyTorch sees one, else the CPU. The data stays on the CPU and
+            travels batch by batch; the returned model is left on this device.
 
     Raises:
-        ConfigError: a name, key or value of the config is not valid for this task.
+        ConfigError: a name, key or value of the config is not valid for this task, or the
+            device is not one this machine has.
 
     Example:
         >>> from automl_nn import load_dataset
@@ -89,8 +96,36 @@ def fit(
         >>> result.status, len(result.history)
         ('completed', 3)
     """
-    run = TrainingRun(config, data, seed=seed)
+    run = TrainingRun(config, data, seed=seed, device=device)
     return run.result(run.run(on_epoch))
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """The device a run trains on: None picks CUDA's first GPU when there is one, else CPU.
+
+    Example:
+        >>> resolve_device("cpu")
+        device(type='cpu')
+    """
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    valid = "cpu, cuda, cuda:N, mps, or None (the GPU when there is one, else the CPU)"
+    try:
+        chosen = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ConfigError("device", device, valid) from None
+    if chosen.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ConfigError("device", device, "cpu: PyTorch sees no CUDA GPU on this machine")
+        if chosen.index is not None and chosen.index >= count:
+            raise ConfigError("device", device, f"cuda:0 to cuda:{count - 1}")
+    elif chosen.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise ConfigError("device", device, "cpu: PyTorch sees no MPS device on this machine")
+    elif chosen.type != "cpu":
+        raise ConfigError("device", device, valid)
+    return chosen
 
 
 class TrainingRun:
@@ -115,8 +150,10 @@ class TrainingRun:
         *,
         seed: int = 0,
         time_limit_s: float | None = None,
+        device: str | torch.device | None = None,
     ) -> None:
         self.started = time.perf_counter()
+        self.device = resolve_device(device)
         # Training stops between two batches once this much time has passed in run().
         self.time_limit_s = time_limit_s
         self.deadline = math.inf
@@ -125,7 +162,7 @@ class TrainingRun:
         self.generator = torch.Generator().manual_seed(seed)
         regularization = self.config["regularization"]
         self.data = data
-        self.model = model_for(self.config, data)
+        self.model = model_for(self.config, data).to(self.device)
         self.loss_fn = build_loss(self.config["loss"])
         self.parameters = [p for p in self.model.parameters() if p.requires_grad]
         self.optimizer = build_optimizer(
@@ -202,6 +239,7 @@ class TrainingRun:
             "epochs_without_gain": self.epochs_without_gain,
             "generator": self.generator.get_state(),
             "torch_rng": torch.get_rng_state(),
+            **({"cuda_rng": torch.cuda.get_rng_state(self.device)} if self._on_cuda else {}),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -214,6 +252,12 @@ class TrainingRun:
         self.epochs_without_gain = int(state["epochs_without_gain"])
         self.generator.set_state(state["generator"])
         torch.set_rng_state(state["torch_rng"])
+        if self._on_cuda and "cuda_rng" in state:  # dropout's masks on a GPU
+            torch.cuda.set_rng_state(state["cuda_rng"], self.device)
+
+    @property
+    def _on_cuda(self) -> bool:
+        return self.device.type == "cuda"
 
     def _status(self, row: dict[str, float], epoch: int, epochs_without_gain: int) -> str:
         if not (math.isfinite(row["train_loss"]) and math.isfinite(row["val_loss"])):
@@ -242,7 +286,7 @@ class TrainingRun:
         self.model.train()
         x_all, y_all = self.data.x_train, self.data.y_train
         order = torch.randperm(len(y_all), generator=self.generator)
-        total_loss = torch.zeros(())
+        total_loss = torch.zeros((), device=self.device)
         samples = 0
         lr = self.schedule.lr_at(epoch, 0)
         for step, (start, stop) in enumerate(self.batch_starts):
@@ -251,6 +295,7 @@ class TrainingRun:
                 group["lr"] = lr
             index = order[start:stop]
             x, y = augment(x_all[index], y_all[index], self.augmentation, self.generator)
+            x, y = x.to(self.device, non_blocking=True), _to_device(y, self.device)
             outputs = self.model(x)
             loss = (
                 y.loss(self.loss_fn, outputs)
@@ -283,6 +328,24 @@ def model_for(config: dict[str, Any], data: TaskData) -> torch.nn.Module:
     )
 
 
+def _to_device(y: torch.Tensor | MixedBatch, device: torch.device) -> torch.Tensor | MixedBatch:
+    if isinstance(y, MixedBatch):
+        return MixedBatch(y.y_a.to(device), y.y_b.to(device), y.lam)
+    return y.to(device, non_blocking=True)
+
+
+def model_device(model: torch.nn.Module) -> torch.device:
+    """Where a model's weights live (the CPU for a model without any)."""
+    return next(model.parameters(), torch.empty(0)).device
+
+
+def on_cpu(model: torch.nn.Module) -> torch.nn.Module:
+    """The model itself when it lives on the CPU, else a CPU copy (to save, log, export)."""
+    if model_device(model).type == "cpu":
+        return model
+    return copy.deepcopy(model).cpu()
+
+
 def _batch_starts(count: int, batch_size: int | str, batch_norm: bool) -> list[tuple[int, int]]:
     """(start, stop) of each batch; with batch norm a last batch of one sample is dropped."""
     size = count if batch_size == "full" else min(int(batch_size), count)
@@ -293,11 +356,17 @@ def _batch_starts(count: int, batch_size: int | str, batch_norm: bool) -> list[t
 
 
 def predict(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """Outputs of the model in eval mode, in chunks, without gradients."""
+    """Outputs of the model in eval mode, in chunks, without gradients, on the CPU.
+
+    ``x`` may live anywhere; each chunk goes to the model's device and back.
+    """
+    device = model_device(model)
     was_training = model.training
     model.eval()
     with torch.no_grad():
-        outputs = torch.cat([model(x[i : i + _EVAL_CHUNK]) for i in range(0, len(x), _EVAL_CHUNK)])
+        outputs = torch.cat(
+            [model(x[i : i + _EVAL_CHUNK].to(device)).cpu() for i in range(0, len(x), _EVAL_CHUNK)]
+        )
     model.train(was_training)
     return outputs
 

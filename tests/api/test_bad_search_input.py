@@ -28,6 +28,8 @@ BAD_INPUTS = [
     ("wine", TINY_SPACE, {"max_concurrent": 0}, ConfigError, "max_concurrent"),
     ("wine", TINY_SPACE, {"resources_per_trial": {"cpu": 0}}, ConfigError, "resources_per_trial.cpu"),
     ("wine", TINY_SPACE, {"resources_per_trial": {"tpu": 1}}, ConfigError, "resources_per_trial.tpu"),
+    ("wine", TINY_SPACE, {"resources_per_trial": {"gpu": 1.5}}, ConfigError, "resources_per_trial.gpu"),
+    ("wine", TINY_SPACE, {"resources_per_trial": {"gpu": -0.5}}, ConfigError, "resources_per_trial.gpu"),
     ("wine", TINY_SPACE, {"scheduler": "pbt", "searcher": "optuna"}, ConfigError, "scheduler"),
     ("wine", TINY_SPACE, {"searcher": "nevergrad", "searcher_options": {"optimizer": "NoSuchOpt"}}, ConfigError, "searcher_options.optimizer"),
     ("wine", TINY_SPACE, {"searcher_options": {"sampler": "magic"}}, ConfigError, "searcher_options.sampler"),
@@ -155,3 +157,43 @@ def test_search_folder_names_never_leave_the_storage_folder(store) -> None:
     plan = plan_for(store, experiment="../../etc/passwd")
     assert plan.folder.startswith(plan.storage_path + "/")
     assert ".." not in plan.search_name and "/" not in plan.search_name
+
+
+NODE_2CPU = {"CPU": 2.0}
+NODE_GPU = {"CPU": 8.0, "GPU": 1.0}
+
+
+def test_per_trial_resources_must_fit_one_node(store) -> None:
+    from automl_nn.api import check_trial_fits_a_node
+
+    check_trial_fits_a_node(plan_for(store), [NODE_2CPU])
+    check_trial_fits_a_node(
+        plan_for(store, resources_per_trial={"gpu": 0.5}), [NODE_2CPU, NODE_GPU]
+    )
+    # 4 CPUs and a GPU exist in all, but no node has both: the trial would never start.
+    wide = plan_for(store, resources_per_trial={"cpu": 3, "gpu": 1})
+    with pytest.raises(ConfigError, match=r"2 CPU, 0 GPU; 2 CPU, 1 GPU") as caught:
+        check_trial_fits_a_node(wide, [NODE_2CPU, {"CPU": 2.0, "GPU": 1.0}])
+    assert caught.value.field == "resources_per_trial"
+    check_trial_fits_a_node(wide, [NODE_2CPU, NODE_GPU])
+    with pytest.raises(ConfigError, match="0 GPU"):
+        check_trial_fits_a_node(plan_for(store, resources_per_trial={"gpu": 0.25}), [NODE_2CPU])
+
+
+def test_on_a_named_cluster_an_unfit_trial_only_warns(store) -> None:
+    from automl_nn.api import check_trial_fits_a_node
+
+    plan = plan_for(store, resources_per_trial={"gpu": 1})
+    plan.ray_address = "ray://head:10001"  # an autoscaler may still add a GPU node
+    with pytest.warns(UserWarning, match="autoscaler"):
+        check_trial_fits_a_node(plan, [NODE_2CPU])
+
+
+@pytest.mark.parametrize("resources", [{"gpu": 8}, {"cpu": 3}])
+def test_a_trial_the_local_ray_cannot_hold_is_refused_before_any_run(
+    store, ray_session, resources
+) -> None:
+    with pytest.raises(ConfigError, match="at most what one Ray node has") as caught:
+        search("wine", TINY_SPACE, **store, resources_per_trial=resources)
+    assert caught.value.field == "resources_per_trial"
+    assert runs_of(store["tracking_uri"], store["experiment"]) == []

@@ -11,6 +11,7 @@ from mlflow.tracking import MlflowClient
 
 import automl_nn
 from automl_nn import SearchResult, search
+from automl_nn.training import model_device, predict
 from tests.api.conftest import TINY_SPACE, parent_and_children
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("ray_session")]
@@ -108,6 +109,7 @@ def test_search_result_leaderboard_and_best(finished) -> None:
     assert result.best_metric == board.val_accuracy.iloc[0]
     assert result.best_config["model"]["family"] == "mlp"
     assert Path(result.experiment_path).is_dir()
+    assert set(board.device) == {"cpu"}  # no GPU asked for: the CPU, even on a GPU machine
 
 
 def test_retrain_best_tests_on_the_held_out_split_and_logs_it(finished, tmp_path) -> None:
@@ -121,7 +123,7 @@ def test_retrain_best_tests_on_the_held_out_split_and_logs_it(finished, tmp_path
     folder = result.export(tmp_path / "export")
     scripted = torch.jit.load(str(folder / "model.pt"))
     x = result.data.x_test[:5]
-    assert torch.allclose(scripted(x), final.model(x), atol=1e-5)
+    assert torch.allclose(scripted(x), predict(final.model, x), atol=1e-5)
     assert json.loads((folder / "config.json").read_text())["config"]["model"]["family"] == "mlp"
 
 
@@ -174,3 +176,39 @@ def test_regression_search_minimizes_val_loss(store) -> None:
     )
     assert (result.metric, result.mode) == ("val_loss", "min")
     assert result.leaderboard.val_loss.is_monotonic_increasing
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="PyTorch sees no CUDA GPU here")
+def test_gpu_trials_share_the_gpu_train_on_it_and_the_final_model_loads_on_the_cpu(
+    store, tmp_path
+) -> None:
+    result = search(
+        "wine", TINY_SPACE, searcher="random", scheduler="fifo", num_trials=2, max_epochs=2,
+        resources_per_trial={"cpu": 1, "gpu": 0.5}, **store,
+    )  # fmt: skip
+    board = result.leaderboard
+    assert list(board.status) == ["completed", "completed"]
+    assert all(device.startswith("cuda:") for device in board.device)
+    final = result.retrain_best(epochs=2, device="cuda")
+    assert model_device(final.model).type == "cuda" and "test_accuracy" in final.test_metrics
+    assert model_device(logged_final_model(store["tracking_uri"], result, tmp_path)).type == "cpu"
+    scripted = torch.jit.load(str(result.export(tmp_path / "export") / "model.pt"))
+    x = result.data.x_test[:5]
+    assert torch.allclose(scripted(x), predict(final.model, x), atol=1e-4)
+
+
+def logged_final_model(tracking_uri: str, result: SearchResult, folder: Path) -> torch.nn.Module:
+    """The final model the search logged to its parent run, loaded as a user would."""
+    import mlflow
+
+    client = MlflowClient(tracking_uri)
+    experiment_id = client.get_run(result.mlflow_parent_run_id).info.experiment_id
+    (logged,) = [
+        model
+        for model in client.search_logged_models(experiment_ids=[experiment_id])
+        if model.name == "final_model" and model.source_run_id == result.mlflow_parent_run_id
+    ]
+    local = mlflow.artifacts.download_artifacts(
+        artifact_uri=logged.artifact_location, dst_path=str(folder), tracking_uri=tracking_uri
+    )
+    return mlflow.pytorch.load_model(local)

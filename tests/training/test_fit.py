@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from automl_nn import FitResult, cross_validate, evaluate, fit
+from automl_nn.training import predict
 from tests.training.conftest import mlp_config
 
 TIMING_KEYS = {"epoch_seconds", "samples_per_second"}
@@ -107,7 +108,7 @@ def test_evaluate_returns_plain_metric_names(wine) -> None:
 
 def test_bce_trains_a_single_logit_on_binary_data(tiny_sequences) -> None:
     result = fit(mlp_config(loss={"name": "bce"}), tiny_sequences)
-    assert result.model(tiny_sequences.x_val[:3]).shape == (3, 1)
+    assert predict(result.model, tiny_sequences.x_val[:3]).shape == (3, 1)
     assert 0.0 <= result.metrics["val_accuracy"] <= 1.0
 
 

@@ -8,7 +8,13 @@ import pytest
 import torch
 
 from automl_nn import fit
-from automl_nn.training import GradientRules, LearningRateSchedule, build_loss, build_optimizer
+from automl_nn.training import (
+    GradientRules,
+    LearningRateSchedule,
+    build_loss,
+    build_optimizer,
+    model_device,
+)
 from automl_nn.training._augment import augment
 from automl_nn.training._fit import _batch_starts
 from automl_nn.vocabulary import CYCLIC_MODES, OPTIMIZERS
@@ -281,7 +287,8 @@ def test_gradient_clipping_changes_training(wine) -> None:
 
 def test_dropout_is_active_in_training_only(wine) -> None:
     result = fit(mlp_config(regularization={"dropout": 0.5}), wine)
-    model, x = result.model, wine.x_val
+    model = result.model
+    x = wine.x_val.to(model_device(model))  # fit trains on the GPU where there is one
     model.train()
     assert not torch.equal(model(x), model(x))
     model.eval()
