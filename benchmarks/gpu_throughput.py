@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from benchmarks._report import machine, machine_lines, markdown_table, median, write_results
+from benchmarks.trainer_throughput import training_config
 
 NAME = "gpu_throughput"
 DATASET = "mnist1d"
@@ -37,15 +38,6 @@ MODELS: dict[str, dict[str, Any]] = {
         ],
     },
 }
-
-
-def training_config(model: dict[str, Any], batch_size: int, epochs: int) -> dict[str, Any]:
-    """Adam at a constant learning rate, no regularization: the device is all that differs."""
-    return {
-        "model": model,
-        "optimizer": {"name": "adam", "lr": 1e-3},
-        "training": {"batch_size": batch_size, "epochs": epochs},
-    }
 
 
 def measure(config: dict[str, Any], data: Any, device: str) -> tuple[float, float]:
@@ -92,7 +84,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     rounds, epochs = (1, 1) if quick else (3, 2)
     data = load_dataset(DATASET)
     results = [
-        compare(name, training_config(model, batch_size, epochs), data, rounds)
+        compare(name, training_config(model, epochs, batch_size), data, rounds)
         for name, model in MODELS.items()
         for batch_size in BATCH_SIZES
     ]

@@ -81,13 +81,15 @@ class Measurement:
         return self.samples / self.wall_seconds
 
 
-def training_config(model: dict[str, Any], epochs: int) -> dict[str, Any]:
-    """The trial config both trainers follow."""
+def training_config(
+    model: dict[str, Any], epochs: int, batch_size: int = BATCH_SIZE
+) -> dict[str, Any]:
+    """The trial config both trainers follow: Adam at a constant learning rate."""
     return {
         "model": dict(model),
         "optimizer": {"name": "adam", "lr": LEARNING_RATE},
         "schedule": {"name": "constant"},
-        "training": {"batch_size": BATCH_SIZE, "epochs": epochs},
+        "training": {"batch_size": batch_size, "epochs": epochs},
     }
 
 

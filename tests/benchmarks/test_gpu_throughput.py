@@ -21,7 +21,7 @@ def test_without_a_gpu_nothing_is_measured_or_overwritten(monkeypatch) -> None:
 def test_the_report_shows_both_devices_and_the_speedup() -> None:
     result = {
         "model": "cnn", "batch_size": 512, "rounds": 3,
-        "config": gpu_throughput.training_config({"family": "cnn"}, 512, 2),
+        "config": gpu_throughput.training_config({"family": "cnn"}, 2, 512),
         "cpu_samples_per_second": 5_000.0, "cuda_samples_per_second": 100_000.0,
         "speedup": 20.0, "speedup_min_max": [18.0, 21.5],
         "cpu_val_accuracy": 0.25, "cuda_val_accuracy": 0.251,

@@ -36,3 +36,11 @@ def mlp_config(**sections: dict) -> dict:
     }
     config.update(sections)
     return config
+
+
+TIMING_KEYS = {"epoch_seconds", "samples_per_second"}
+
+
+def without_timings(history: list[dict[str, float]]) -> list[dict[str, float]]:
+    """A run's history without its wall-clock figures, which differ from run to run."""
+    return [{k: v for k, v in row.items() if k not in TIMING_KEYS} for row in history]

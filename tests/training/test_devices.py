@@ -12,11 +12,10 @@ import torch
 from automl_nn import evaluate, fit
 from automl_nn.errors import ConfigError
 from automl_nn.training import TrainingRun, model_device, on_cpu, predict, resolve_device
-from tests.training.conftest import mlp_config
+from tests.training.conftest import mlp_config, without_timings
 
 HAS_CUDA = torch.cuda.is_available()
 needs_cuda = pytest.mark.skipif(not HAS_CUDA, reason="PyTorch sees no CUDA GPU here")
-TIMING_KEYS = {"epoch_seconds", "samples_per_second"}
 
 # Every part of a run that touches tensors: dropout, batch norm, L1, clipping, mixup.
 BUSY_CONFIG = mlp_config(
@@ -32,10 +31,6 @@ BUSY_CONFIG = mlp_config(
     },
     training={"batch_size": 16, "epochs": 6},
 )
-
-
-def numbers(history: list[dict[str, float]]) -> list[dict[str, float]]:
-    return [{k: v for k, v in row.items() if k not in TIMING_KEYS} for row in history]
 
 
 def test_no_device_means_the_gpu_when_there_is_one() -> None:
@@ -88,7 +83,9 @@ def test_a_gpu_run_restored_from_its_state_continues_exactly(wine, tmp_path) -> 
     resumed = TrainingRun(BUSY_CONFIG, wine, seed=99, device="cuda")
     resumed.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
     assert resumed.run() == "completed"
-    for got, expected in zip(numbers(resumed.history), numbers(whole.history), strict=True):
+    for got, expected in zip(
+        without_timings(resumed.history), without_timings(whole.history), strict=True
+    ):
         assert got == pytest.approx(expected, rel=1e-5, abs=1e-6)
 
 

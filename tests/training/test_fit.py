@@ -9,17 +9,12 @@ import torch
 
 from automl_nn import FitResult, cross_validate, evaluate, fit
 from automl_nn.training import predict
-from tests.training.conftest import mlp_config
+from tests.training.conftest import mlp_config, without_timings
 
-TIMING_KEYS = {"epoch_seconds", "samples_per_second"}
 CLASSIFICATION_KEYS = {
     "epoch", "train_loss", "val_loss", "val_accuracy", "val_precision", "val_recall", "val_f1",
     "lr", "epoch_seconds", "samples_per_second",
 }  # fmt: skip
-
-
-def without_timings(history: list[dict[str, float]]) -> list[dict[str, float]]:
-    return [{k: v for k, v in row.items() if k not in TIMING_KEYS} for row in history]
 
 
 def test_every_epoch_reports_the_classification_metrics(wine) -> None:
