@@ -181,7 +181,8 @@ def search(
         searcher_options: searcher settings: ``optimizer`` for nevergrad (NGOpt by
             default); ``sampler`` for optuna (tpe, random, cmaes, gp); ``population_size``,
             ``sample_size``, ``num_bins`` for evolution; ``lr``, ``batch_size``,
-            ``entropy_weight``, ``baseline_decay``, ``hidden_size``, ``num_bins`` for rl.
+            ``entropy_weight``, ``baseline_decay``, ``normalize_advantages``, ``hidden_size``,
+            ``num_bins`` for rl.
         tracking: False writes nothing to MLflow (the leaderboard is still returned).
         shared_storage: the local ``storage_path`` is on storage every node mounts.
         max_failures: retries of a trial that fails (a lost node, a transient error),

@@ -38,10 +38,16 @@ FULL = {
     "scheduler": "asha",
 }
 QUICK = {"seeds": (0,), "num_trials": 6, "max_epochs": 2, "retrain_epochs": 2, "scheduler": "fifo"}
-SEARCHER_OPTIONS = {"evolution": {"population_size": 8}, "rl": {"batch_size": 4}}
-# Finished searches of full runs (see RunStore): only searches with the same settings count.
+SEARCHER_OPTIONS = {"evolution": {"population_size": 8}}
+# Finished searches of full runs (see RunStore): only searches with the same settings and
+# the same searcher options count.
 RUNS = RunStore(RESULTS / f"{NAME}_runs.jsonl")
 KEYED_SETTINGS = ("num_trials", "max_epochs", "retrain_epochs", "scheduler")
+# Stored searches from before records held their searcher options ran with these, where
+# they differ from today's defaults (rl's defaults changed on 2026-11-26).
+OPTIONS_BEFORE_RECORDING = {
+    "rl": {"batch_size": 4, "entropy_weight": 0.01, "normalize_advantages": False}
+}
 
 
 def one_search(searcher: str, seed: int, settings: dict[str, Any], storage: str) -> dict[str, Any]:
@@ -57,7 +63,7 @@ def one_search(searcher: str, seed: int, settings: dict[str, Any], storage: str)
         num_trials=settings["num_trials"],
         max_epochs=settings["max_epochs"],
         seed=seed,
-        searcher_options=SEARCHER_OPTIONS.get(searcher),
+        searcher_options=SEARCHER_OPTIONS.get(searcher) or None,
         storage_path=storage,
         tracking=False,
         verbose=False,
@@ -71,6 +77,7 @@ def one_search(searcher: str, seed: int, settings: dict[str, Any], storage: str)
         "settings_key": settings_key(settings),
         "searcher": searcher,
         "seed": seed,
+        "searcher_options": searcher_options_in_full(searcher),
         "best_val_accuracy": result.best_metric,
         "best_so_far": best_so_far,
         "test_accuracy": final.test_metrics["test_accuracy"],
@@ -84,6 +91,25 @@ def one_search(searcher: str, seed: int, settings: dict[str, Any], storage: str)
 def settings_key(settings: dict[str, Any]) -> str:
     """What makes two searches comparable: everything but the seed."""
     return json.dumps({name: settings[name] for name in KEYED_SETTINGS}, sort_keys=True)
+
+
+def searcher_options_in_full(searcher: str) -> dict[str, Any]:
+    """The options a search of ``searcher`` runs with today, defaults filled in."""
+    from automl_nn.searchers._evolution import EVOLUTION_OPTIONS
+    from automl_nn.searchers._rl import RL_OPTIONS
+
+    rules = {"evolution": EVOLUTION_OPTIONS, "rl": RL_OPTIONS}.get(searcher, {})
+    defaults = {key: option.default for key, option in rules.items()}
+    return defaults | SEARCHER_OPTIONS.get(searcher, {})
+
+
+def ran_with_todays_options(run: dict[str, Any]) -> bool:
+    """Whether a stored search used the options a search of its searcher would use now."""
+    today = searcher_options_in_full(run["searcher"])
+    recorded = run.get(
+        "searcher_options", today | OPTIONS_BEFORE_RECORDING.get(run["searcher"], {})
+    )
+    return recorded == today
 
 
 def summarize(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -148,7 +174,11 @@ def run(
     settings = dict(QUICK if quick else FULL)
     settings["seeds"] = tuple(settings["seeds"] if seeds is None else seeds)
     key = settings_key(settings)
-    runs = [] if quick else [r for r in RUNS.load() if r.get("settings_key") == key]
+    runs = (
+        []
+        if quick
+        else [r for r in RUNS.load() if r.get("settings_key") == key and ran_with_todays_options(r)]
+    )
     done = {(run["searcher"], run["seed"]) for run in runs}
     with tempfile.TemporaryDirectory() as storage:
         for seed in settings["seeds"]:  # seeds outermost: a partial run stays balanced

@@ -21,6 +21,7 @@ from automl_nn.searchers._sequences import (
     check_decidable,
     check_option_values,
     decide_in_order,
+    is_bool,
     number_in,
     read_options,
     reward_of,
@@ -32,10 +33,13 @@ if TYPE_CHECKING:
 
 RL_OPTIONS: dict[str, Option] = {
     "lr": Option(0.01, number_in(0.0, float("inf"), low_open=True, high_open=True), "a number > 0"),
-    "batch_size": Option(4, at_least(1), "an integer >= 1"),
+    # Defaults from a synthetic landscape over nas.yaml's decisions (benchmarks/README.md):
+    # updates every 2 rewards, the entropy weighed against advantages in reward-range units.
+    "batch_size": Option(2, at_least(1), "an integer >= 1"),
     "entropy_weight": Option(
-        0.01, number_in(0.0, float("inf"), low_open=False, high_open=True), "a number >= 0"
+        0.02, number_in(0.0, float("inf"), low_open=False, high_open=True), "a number >= 0"
     ),
+    "normalize_advantages": Option(True, is_bool, "True or False"),
     "baseline_decay": Option(
         0.8, number_in(0.0, 1.0, low_open=False, high_open=True), "a number in [0, 1)"
     ),
@@ -94,9 +98,13 @@ class ControllerSearcher(Searcher):
 
     Trials are suggested while others run; each finished trial's reward joins a batch, and
     every ``batch_size`` rewards make one REINFORCE step (Adam) with a moving-average
-    baseline and an entropy bonus. :meth:`drain_story` hands out what each step did
-    (``controller_reward`` per trial, ``controller_baseline``, ``controller_entropy`` and
-    ``controller_batch_reward`` per step) for MLflow; :meth:`story_figure` plots it.
+    baseline and an entropy bonus. Advantages (reward minus baseline) are divided by the
+    spread of the metric rewards seen so far (best minus worst; it only grows), so the
+    entropy weight means the same whether the metric is an accuracy near 0.99 or an MSE in
+    the thousands; ``normalize_advantages=False`` uses the raw differences.
+    :meth:`drain_story` hands out what each step did (``controller_reward`` per trial,
+    ``controller_baseline``, ``controller_entropy`` and ``controller_batch_reward`` per step)
+    for MLflow; :meth:`story_figure` plots it.
 
     The reward is the metric (negated for ``mode="min"``) of what Ray passes to
     ``on_trial_complete``:
@@ -118,6 +126,7 @@ class ControllerSearcher(Searcher):
         batch_size: rewards per policy update.
         entropy_weight: weight of the policy's entropy in the objective (exploration).
         baseline_decay: ``baseline = decay * baseline + (1 - decay) * mean batch reward``.
+        normalize_advantages: divide advantages by the reward spread seen (see above).
         hidden_size: size of the embeddings and the LSTM state.
         num_bins: bins per numeric range.
 
@@ -144,6 +153,7 @@ class ControllerSearcher(Searcher):
         batch_size: int = RL_OPTIONS["batch_size"].default,
         entropy_weight: float = RL_OPTIONS["entropy_weight"].default,
         baseline_decay: float = RL_OPTIONS["baseline_decay"].default,
+        normalize_advantages: bool = RL_OPTIONS["normalize_advantages"].default,
         hidden_size: int = RL_OPTIONS["hidden_size"].default,
         num_bins: int = RL_OPTIONS["num_bins"].default,
     ) -> None:
@@ -153,6 +163,7 @@ class ControllerSearcher(Searcher):
                 "batch_size": batch_size,
                 "entropy_weight": entropy_weight,
                 "baseline_decay": baseline_decay,
+                "normalize_advantages": normalize_advantages,
                 "hidden_size": hidden_size,
                 "num_bins": num_bins,
             },
@@ -167,6 +178,7 @@ class ControllerSearcher(Searcher):
         self.batch_size = batch_size
         self.entropy_weight = entropy_weight
         self.baseline_decay = baseline_decay
+        self.normalize_advantages = normalize_advantages
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.policy = ControllerPolicy([len(d.options) for d in self.decisions], hidden_size)
@@ -293,7 +305,7 @@ class ControllerSearcher(Searcher):
             *(self._score(choices) for choices, _ in batch), strict=True
         )
         entropy = torch.stack(entropies).mean()
-        advantages = rewards - baseline
+        advantages = (rewards - baseline) / self._advantage_scale()
         loss = -(advantages * torch.stack(log_probabilities)).mean()
         loss = loss - self.entropy_weight * entropy
         self.optimizer.zero_grad()
@@ -303,6 +315,17 @@ class ControllerSearcher(Searcher):
             self.baseline_decay * baseline + (1 - self.baseline_decay) * mean_reward
         )
         self._record_update(baseline, entropy.item(), mean_reward)
+
+    def _advantage_scale(self) -> float:
+        """One unit of advantage: the spread of the metric rewards seen, or 1 without normalizing.
+
+        At least ``MIN_FAILURE_MARGIN``, so equal rewards with a failure among them give the
+        failure an advantage of about -1 rather than a division by zero.
+        """
+        if not self.normalize_advantages or self.memory["metric_range"] is None:
+            return 1.0
+        worst, best = self.memory["metric_range"]
+        return max(best - worst, MIN_FAILURE_MARGIN)
 
     def _record_update(self, baseline: float, entropy: float, mean_reward: float) -> None:
         self.memory["updates"].append((len(self.memory["rewards"]), baseline, entropy, mean_reward))

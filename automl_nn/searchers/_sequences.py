@@ -76,6 +76,11 @@ def at_least(low: int) -> Callable[[Any], bool]:
     return lambda value: _is_integer(value) and value >= low
 
 
+def is_bool(value: Any) -> bool:
+    """A check for True or False (not 0 or 1, not a string)."""
+    return isinstance(value, bool)
+
+
 def number_in(low: float, high: float, *, low_open: bool, high_open: bool) -> Callable[[Any], bool]:
     """A check for finite real numbers between ``low`` and ``high`` (open ends as asked)."""
 
