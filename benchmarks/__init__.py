@@ -8,7 +8,8 @@ Each benchmark module exposes ``run(quick: bool) -> dict``, writes its figures t
 from __future__ import annotations
 
 BENCHMARKS: tuple[str, ...] = (
-    "trainer_throughput", "gpu_throughput", "overhead", "nas_mnist1d", "scaling", "peers",
+    "trainer_throughput", "gpu_throughput", "overhead", "nas_mnist1d", "controller_landscape",
+    "scaling", "peers",
 )  # fmt: skip
 
 __all__ = ["BENCHMARKS"]

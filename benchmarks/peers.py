@@ -866,6 +866,16 @@ def run(
     return payload
 
 
+def _time_spent(payload: dict[str, Any]) -> str:
+    """How long the reported searches took, and how long this call took (0 with report_only)."""
+    runs = payload["runs"]
+    searching = sum(run.get("elapsed_s", 0.0) + run.get("retrain_s", 0.0) for run in runs)
+    return (
+        f"{len(runs)} searches, {searching / 60:.0f} minutes of searching and retraining in all;"
+        f" this call {payload['duration_s'] / 60:.1f} minutes."
+    )
+
+
 def run_key(run: dict[str, Any]) -> tuple[str, str, float, int]:
     """Which search a stored run is: tool, data set, budget and seed."""
     return run["tool"], run["dataset"], float(run["budget_s"]), run["seed"]
@@ -962,7 +972,7 @@ def to_markdown(payload: dict[str, Any]) -> str:
             "train+val and tested once: median [min, max] over seeds; accuracy, or MSE for "
             "diabetes. Time to target: median over seeds from the tool's call (a seed that "
             f"never got there counts as infinite; reached/seeds in brackets). Targets: {targets}."
-            f" Total {payload['duration_s'] / 60:.1f} minutes.",
+            f" {_time_spent(payload)}",
             "",
             summary_table(payload["summary"]),
             "",

@@ -289,7 +289,10 @@ def test_report_only_runs_nothing_and_reports_the_stored_searches(
 ) -> None:
     store = RunStore(tmp_path / "peers_runs.jsonl")
     stored = run_record(DEFAULT_TOOL, "mnist1d", 600, 0, 0.996, 30.0)
-    store.append(stored | {"max_epochs": benchmarks.peers.MAX_EPOCHS, "curve": [[30.0, 0.99]]})
+    store.append(
+        stored
+        | {"max_epochs": benchmarks.peers.MAX_EPOCHS, "curve": [[30.0, 0.99]], "retrain_s": 55.0}
+    )
     monkeypatch.setattr(benchmarks.peers, "RUNS", store)
     for module in (benchmarks.peers, benchmarks._report):
         monkeypatch.setattr(module, "RESULTS", tmp_path)
@@ -304,3 +307,8 @@ def test_report_only_runs_nothing_and_reports_the_stored_searches(
     assert verdict_c["status"] == MET
     assert (tmp_path / "peers.md").exists() and (tmp_path / "peers_mnist1d.png").exists()
     assert not (tmp_path / "peers_digits.png").exists()
+    # The stored search's 605 s + 55 s are reported, not this call's few seconds.
+    assert (
+        "1 searches, 11 minutes of searching and retraining in all"
+        in (tmp_path / "peers.md").read_text()
+    )

@@ -103,6 +103,7 @@ def quiet_nas(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
             "settings_key": nas_mnist1d.settings_key(settings),
             "searcher": searcher,
             "seed": seed,
+            "searcher_options": nas_mnist1d.searcher_options_in_full(searcher),
             "best_val_accuracy": 0.9 + seed / 100 + (0.02 if searcher == "rl" else 0.0),
             "best_so_far": [0.5, 0.9],
             "test_accuracy": 0.9,
@@ -156,3 +157,33 @@ def test_nas_report_only_runs_nothing_and_reports_what_is_stored(quiet_nas: list
     payload = nas_mnist1d.run(False, seeds=[0, 1, 2], report_only=True)
     assert quiet_nas == []
     assert [(run["searcher"], run["seed"]) for run in payload["runs"]] == [("random", 2)]
+
+
+def test_nas_reruns_stored_searches_made_with_other_searcher_options(
+    quiet_nas: list[tuple],
+) -> None:
+    stored = {"settings_key": nas_mnist1d.settings_key(nas_mnist1d.FULL), "seed": 0,
+              "best_val_accuracy": 0.9, "best_so_far": [0.9], "test_accuracy": 0.9,
+              "best_config": {}}  # fmt: skip
+    # Stored before records held options: rl ran with its old defaults, random has none.
+    nas_mnist1d.RUNS.append({**stored, "searcher": "rl"})
+    nas_mnist1d.RUNS.append({**stored, "searcher": "random"})
+    evolution_options = nas_mnist1d.searcher_options_in_full("evolution")
+    smaller = {**evolution_options, "population_size": evolution_options["population_size"] - 1}
+    nas_mnist1d.RUNS.append({**stored, "searcher": "evolution", "searcher_options": smaller})
+    nas_mnist1d.RUNS.append(
+        {
+            **stored,
+            "searcher": "optuna",
+            "searcher_options": nas_mnist1d.searcher_options_in_full("optuna"),
+        }
+    )
+
+    payload = nas_mnist1d.run(False, seeds=[0], searchers=["random", "evolution", "rl", "optuna"])
+
+    assert quiet_nas == [("evolution", 0), ("rl", 0)]
+    assert len(payload["runs"]) == 4
+    reported = {
+        (run["searcher"], run.get("searcher_options") == smaller) for run in payload["runs"]
+    }
+    assert reported == {("random", False), ("optuna", False), ("evolution", False), ("rl", False)}

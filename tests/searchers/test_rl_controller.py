@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from matplotlib.figure import Figure
@@ -21,6 +23,7 @@ from tests.searchers.conftest import (
     WINE_SPACE,
     FakeTune,
     producible_configs,
+    reward,
     target_sequence,
 )
 
@@ -130,6 +133,24 @@ def test_the_story_has_rewards_per_trial_and_baseline_entropy_per_update() -> No
     assert isinstance(figure, Figure) and len(figure.axes) == 2
 
 
+@pytest.mark.parametrize("normalize", [True, False])
+def test_normalized_advantages_make_the_learning_blind_to_the_metric_scale(normalize: bool) -> None:
+    """Shares, accuracies near 0.99 and scores in the thousands teach the same policy."""
+
+    def learned(score: Callable[[dict[str, Any]], float]) -> float:
+        searcher = controller(seed=1, normalize_advantages=normalize)
+        FakeTune(searcher, score=score).run(40)
+        return searcher.probability_of(target_sequence())
+
+    as_share = learned(reward)
+    as_accuracy = learned(lambda config: 0.9 + 0.09 * reward(config))
+    as_thousands = learned(lambda config: 2000.0 + 1000.0 * reward(config))
+
+    assert as_share > 10 * controller(seed=1).probability_of(target_sequence())  # it learned
+    assert (as_accuracy == pytest.approx(as_share, rel=1e-3)) is normalize
+    assert (as_thousands == pytest.approx(as_share, rel=1e-3)) is normalize
+
+
 @pytest.mark.parametrize(
     ("key", "value"),
     [
@@ -143,6 +164,8 @@ def test_the_story_has_rewards_per_trial_and_baseline_entropy_per_update() -> No
         ("entropy_weight", -0.01),
         ("baseline_decay", 1.0),
         ("baseline_decay", -0.1),
+        ("normalize_advantages", 1),
+        ("normalize_advantages", "yes"),
         ("hidden_size", 0),
         ("num_bins", 1),
     ],
