@@ -63,7 +63,7 @@ def one_search(searcher: str, seed: int, settings: dict[str, Any], storage: str)
         num_trials=settings["num_trials"],
         max_epochs=settings["max_epochs"],
         seed=seed,
-        searcher_options=SEARCHER_OPTIONS.get(searcher) or None,
+        searcher_options=SEARCHER_OPTIONS.get(searcher),
         storage_path=storage,
         tracking=False,
         verbose=False,

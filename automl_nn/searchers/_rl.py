@@ -33,8 +33,8 @@ if TYPE_CHECKING:
 
 RL_OPTIONS: dict[str, Option] = {
     "lr": Option(0.01, number_in(0.0, float("inf"), low_open=True, high_open=True), "a number > 0"),
-    # Defaults from a synthetic landscape over nas.yaml's decisions (benchmarks/README.md):
-    # updates every 2 rewards, the entropy weighed against advantages in reward-range units.
+    # Defaults chosen on synthetic landscapes over nas.yaml's decisions (benchmark
+    # controller_landscape): updates every 2 rewards, entropy against normalized advantages.
     "batch_size": Option(2, at_least(1), "an integer >= 1"),
     "entropy_weight": Option(
         0.02, number_in(0.0, float("inf"), low_open=False, high_open=True), "a number >= 0"
