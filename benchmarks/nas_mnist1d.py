@@ -174,11 +174,13 @@ def run(
     settings = dict(QUICK if quick else FULL)
     settings["seeds"] = tuple(settings["seeds"] if seeds is None else seeds)
     key = settings_key(settings)
-    runs = (
-        []
-        if quick
-        else [r for r in RUNS.load() if r.get("settings_key") == key and ran_with_todays_options(r)]
-    )
+    stored = [] if quick else [r for r in RUNS.load() if r.get("settings_key") == key]
+    runs = [r for r in stored if ran_with_todays_options(r)]
+    superseded = [
+        {"searcher": r["searcher"], "seed": r["seed"], "best_val_accuracy": r["best_val_accuracy"]}
+        for r in stored
+        if not ran_with_todays_options(r)
+    ]
     done = {(run["searcher"], run["seed"]) for run in runs}
     with tempfile.TemporaryDirectory() as storage:
         for seed in settings["seeds"]:  # seeds outermost: a partial run stays balanced
@@ -196,6 +198,7 @@ def run(
         "summary": summarize(runs),
         "paired": paired_with_random(runs),
         "runs": runs,
+        "superseded": superseded,
         "plot": plot_best_so_far(runs),
         "machine": machine(),
     }
@@ -244,6 +247,15 @@ def to_markdown(payload: dict[str, Any]) -> str:
     seed_counts = {r["seeds"] for r in payload["summary"]}
     if len(seed_counts) > 1:
         verdicts.append("- PARTIAL: the searchers have not all run the same seeds yet")
+    superseded = payload.get("superseded", [])
+    if superseded:
+        left_out = ", ".join(
+            f"{r['searcher']} seed {r['seed']} ({r['best_val_accuracy']:.4f})" for r in superseded
+        )
+        verdicts.append(
+            f"- left out: {len(superseded)} stored searches run with searcher options "
+            f"other than today's: {left_out}"
+        )
     best_test = max((r["test_max"] for r in payload["summary"]), default=float("nan"))
     kind = "QUICK (checks the machinery only)" if payload["quick"] else "full"
     return "\n".join(

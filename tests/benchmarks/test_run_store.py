@@ -183,6 +183,11 @@ def test_nas_reruns_stored_searches_made_with_other_searcher_options(
 
     assert quiet_nas == [("evolution", 0), ("rl", 0)]
     assert len(payload["runs"]) == 4
+    assert [(r["searcher"], r["seed"]) for r in payload["superseded"]] == [
+        ("rl", 0),
+        ("evolution", 0),
+    ]
+    assert "left out: 2 stored searches" in nas_mnist1d.to_markdown({**payload, "machine": {}})
     reported = {
         (run["searcher"], run.get("searcher_options") == smaller) for run in payload["runs"]
     }
