@@ -155,6 +155,7 @@ def run(quick: bool) -> dict[str, Any]:
             )
             for name, options in VARIANTS.items()
         }
+        described = machine()  # with the one thread it ran on
     finally:
         torch.set_num_threads(threads)
     payload = {
@@ -162,7 +163,7 @@ def run(quick: bool) -> dict[str, Any]:
         "settings": settings,
         "rows": rows,
         "convergence": convergence,
-        "machine": machine(),
+        "machine": described,
     }
     write_results(NAME, payload, to_markdown(payload))
     return payload

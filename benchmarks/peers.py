@@ -871,7 +871,8 @@ def _time_spent(payload: dict[str, Any]) -> str:
     runs = payload["runs"]
     searching = sum(run.get("elapsed_s", 0.0) + run.get("retrain_s", 0.0) for run in runs)
     return (
-        f"{len(runs)} searches, {searching / 60:.0f} minutes of searching and retraining in all;"
+        f"Searches reported: {len(runs)}, {searching / 60:.0f} minutes of searching and"
+        " retraining in all;"
         f" this call {payload['duration_s'] / 60:.1f} minutes."
     )
 

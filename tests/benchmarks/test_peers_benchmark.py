@@ -309,6 +309,6 @@ def test_report_only_runs_nothing_and_reports_the_stored_searches(
     assert not (tmp_path / "peers_digits.png").exists()
     # The stored search's 605 s + 55 s are reported, not this call's few seconds.
     assert (
-        "1 searches, 11 minutes of searching and retraining in all"
+        "Searches reported: 1, 11 minutes of searching and retraining in all"
         in (tmp_path / "peers.md").read_text()
     )
