@@ -19,16 +19,20 @@ Run: ``python -m benchmarks controller_landscape`` (``--quick``: 2 landscapes, 2
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from benchmarks._report import machine, machine_lines, markdown_table, write_results
+
+if TYPE_CHECKING:
+    from automl_nn.space import Space
 
 NAME = "controller_landscape"
 # What each variant passes to ControllerSearcher; "today" is the defaults.
@@ -55,12 +59,20 @@ OFFSET = 2.0  # most configs of a landscape score in its upper half, as trained 
 Score = Callable[[list[int], np.random.Generator], float]
 
 
+@functools.cache
+def nas_space() -> Space:
+    """``nas.yaml``, read once for every landscape and controller."""
+    from automl_nn import load_space
+
+    return load_space("nas")
+
+
+@functools.cache
 def landscape(seed: int, low: float, high: float) -> Score:
     """A reward over ``nas.yaml``'s decision sequences: additive effects of active choices."""
-    from automl_nn import load_space
     from automl_nn.space import active_decisions
 
-    decisions = load_space("nas").decisions(NUM_BINS)
+    decisions = nas_space().decisions(NUM_BINS)
     rng = np.random.default_rng(seed)
     effects = [
         rng.normal(0.0, rng.choice(EFFECT_SIZES, p=EFFECT_SHARES), len(decision.options))
@@ -76,12 +88,13 @@ def landscape(seed: int, low: float, high: float) -> Score:
     return score
 
 
-def best_of_random(score: Score, seed: int, trials: int) -> float:
-    """The best reward of ``trials`` uniformly sampled decision sequences."""
-    from automl_nn import load_space
+@functools.cache
+def best_of_random(seed: int, low: float, high: float, trials: int) -> float:
+    """The best reward of ``trials`` uniform decision sequences on a landscape (once per one)."""
     from automl_nn.searchers._sequences import decide_in_order
 
-    decisions = load_space("nas").decisions(NUM_BINS)
+    score = landscape(seed, low, high)
+    decisions = nas_space().decisions(NUM_BINS)
     rng, noise = np.random.default_rng(seed), np.random.default_rng(seed + 999)
 
     def uniform(index: int) -> int:
@@ -92,11 +105,10 @@ def best_of_random(score: Score, seed: int, trials: int) -> float:
 
 def best_of_controller(score: Score, seed: int, trials: int, options: dict[str, Any]) -> float:
     """The best reward a controller finds in ``trials``, ``CONCURRENCY`` in flight."""
-    from automl_nn import load_space
     from automl_nn.searchers import ControllerSearcher
 
     searcher = ControllerSearcher(
-        load_space("nas"), "reward", "max", seed=seed, num_bins=NUM_BINS, **options
+        nas_space(), "reward", "max", seed=seed, num_bins=NUM_BINS, **options
     )
     noise = np.random.default_rng(seed + 999)
     running: deque[str] = deque()
@@ -175,9 +187,8 @@ def variant_row(
     """One variant on one reward range: its gaps over random search, per landscape."""
     gaps = []
     for seed in range(settings["landscapes"]):
-        score = landscape(seed, low, high)
-        random_best = best_of_random(score, seed, settings["trials"])
-        found = best_of_controller(score, seed, settings["trials"], options)
+        random_best = best_of_random(seed, low, high, settings["trials"])
+        found = best_of_controller(landscape(seed, low, high), seed, settings["trials"], options)
         gaps.append((found - random_best) / (high - low))
     return {
         "variant": name,

@@ -174,13 +174,15 @@ def run(
     settings = dict(QUICK if quick else FULL)
     settings["seeds"] = tuple(settings["seeds"] if seeds is None else seeds)
     key = settings_key(settings)
-    stored = [] if quick else [r for r in RUNS.load() if r.get("settings_key") == key]
-    runs = [r for r in stored if ran_with_todays_options(r)]
-    superseded = [
-        {"searcher": r["searcher"], "seed": r["seed"], "best_val_accuracy": r["best_val_accuracy"]}
-        for r in stored
-        if not ran_with_todays_options(r)
-    ]
+    runs: list[dict[str, Any]] = []
+    superseded: list[dict[str, Any]] = []
+    for stored in [] if quick else RUNS.load():
+        if stored.get("settings_key") != key:
+            continue
+        if ran_with_todays_options(stored):
+            runs.append(stored)
+        else:
+            superseded.append({k: stored[k] for k in ("searcher", "seed", "best_val_accuracy")})
     done = {(run["searcher"], run["seed"]) for run in runs}
     with tempfile.TemporaryDirectory() as storage:
         for seed in settings["seeds"]:  # seeds outermost: a partial run stays balanced
