@@ -48,6 +48,27 @@ def reported_metrics(kind: str) -> tuple[str, ...]:
     return (*_COMMON_METRICS, *task_metrics)
 
 
+def default_metric(kind: str) -> str:
+    """What a search optimizes when the user names no metric: ``val_mse`` or ``val_accuracy``.
+
+    Both are measured the same way in every trial. ``val_loss`` is not: it is each trial's own
+    training loss on the validation split, so Huber's delta, label smoothing or the choice of
+    loss change its scale, and a searcher ranking by it rewards the loss that reads smallest.
+    """
+    return "val_mse" if kind == "regression" else "val_accuracy"
+
+
+def loss_parameters_searched(space: Space) -> list[str]:
+    """Paths of the space's parameters that set the training loss: its name, its settings.
+
+    Example:
+        >>> from automl_nn.space import load_space
+        >>> loss_parameters_searched(load_space("default").specialize("regression", "tabular"))
+        ['loss', 'loss[huber].delta']
+    """
+    return [path for path in space.parameter_paths() if path.split("[")[0].split(".")[0] == "loss"]
+
+
 def default_mode(metric: str) -> str:
     """``min`` for losses and errors, ``max`` for everything else."""
     return "min" if metric.endswith(_MINIMIZED) else "max"
@@ -165,7 +186,8 @@ def search(
         time_budget_s: a wall-clock budget; the search stops cleanly at the first budget
             that runs out and still returns a result.
         max_epochs: epochs of a trial that no scheduler stops.
-        metric: what to optimize; ``val_accuracy`` for classes, ``val_loss`` for regression.
+        metric: what to optimize; ``val_accuracy`` for classes, ``val_mse`` for regression
+            (metrics every trial measures alike; ``val_loss`` changes with each trial's loss).
         mode: ``max`` or ``min``; inferred from the metric.
         seed: seeds the searcher and every trial's training.
         max_concurrent: trials running at once (default: as many as the resources allow).
@@ -277,7 +299,7 @@ def plan_search(
         raise ConfigError("time_budget_s", time_budget_s, "a number of seconds > 0, or None")
     if trial_timeout_s is not None and not _positive_number(trial_timeout_s):
         raise ConfigError("trial_timeout_s", trial_timeout_s, "a number of seconds > 0, or None")
-    chosen_metric = metric or ("val_loss" if task_data.kind == "regression" else "val_accuracy")
+    chosen_metric = metric or default_metric(task_data.kind)
     valid_metrics = reported_metrics(task_data.kind)
     if chosen_metric not in valid_metrics:
         raise ConfigError(
@@ -296,6 +318,7 @@ def plan_search(
             "by itself and runs with searcher='random' only",
         )
     specialized = _specialized_space(space, task_data, max_epochs)
+    _warn_when_val_loss_is_not_comparable(chosen_metric, specialized)
     options = dict(searcher_options or {})
     check_searcher(
         searcher,
@@ -468,6 +491,21 @@ def check_storage_reaches_every_node(plan: SearchPlan, alive_nodes: int) -> None
             f"storage every one of the {alive_nodes} nodes reaches: an s3:// or gs:// URI, or "
             "a shared (NFS) folder passed with shared_storage=True (--shared-storage)",
         )
+
+
+def _warn_when_val_loss_is_not_comparable(metric: str, space: Space) -> None:
+    """Warn when trials ranked by ``val_loss`` train with losses of different scales."""
+    searched = loss_parameters_searched(space)
+    if metric not in ("val_loss", "train_loss") or not searched:
+        return
+    warnings.warn(
+        f"metric = {metric!r} ranks trials by their own training loss, and the space searches "
+        f"{', '.join(searched)}: losses of different scales are not comparable, so the search "
+        "favours the loss that reads smallest. Optimize a metric every trial measures alike "
+        "(val_mse, val_mae or val_r2 for regression; val_accuracy, val_f1, ... for classes), "
+        "or fix the loss in the space",
+        stacklevel=4,
+    )
 
 
 def check_trial_fits_a_node(plan: SearchPlan, nodes: list[dict[str, float]]) -> None:

@@ -192,7 +192,9 @@ def _add_how_flags(group: argparse._ArgumentGroup) -> None:
         help="a searcher setting, repeatable; VALUE is read as JSON when it parses",
     )
     group.add_argument(
-        "--metric", metavar="NAME", help="metric to optimize (val_accuracy or val_loss by task)"
+        "--metric",
+        metavar="NAME",
+        help="metric to optimize (default: val_accuracy for classes, val_mse for regression)",
     )
     group.add_argument("--mode", choices=("min", "max"), help="inferred from the metric")
     group.add_argument(

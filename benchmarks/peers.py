@@ -120,6 +120,9 @@ QUICK: dict[str, tuple[Any, ...]] = {
     "tools": (DEFAULT_TOOL, *PEERS),
 }
 MET, MISSED, NOT_MEASURED = "met", "MISSED", "not measured"
+# The default metric automl_nn optimized before searches recorded it (until 2026-11-26):
+# val_loss for regression, which ranks Huber-trained trials by their smaller Huber loss.
+METRIC_BEFORE_RECORDING = {"regression": "val_loss", "classification": "val_accuracy"}
 TARGET_C_ACCURACY = 0.995
 TARGET_C_BUDGET = 600
 
@@ -365,6 +368,7 @@ class SearchRun:
     test_metric: float
     best_config: dict[str, Any] = field(default_factory=dict)
     retrain_s: float = 0.0
+    optimized_metric: str | None = None  # what automl_nn's searcher optimized (peers: None)
 
 
 def _mode(data: Any) -> str:
@@ -427,7 +431,7 @@ def run_automl_nn(tool: str, data: Any, budget: float, seed: int, storage: str) 
     retrain_started = time.time()
     test = result.retrain_best().test_metrics[test_key(data)]
     retrain_s = time.time() - retrain_started
-    return SearchRun(reports, elapsed, float(test), result.best_config, retrain_s)
+    return SearchRun(reports, elapsed, float(test), result.best_config, retrain_s, result.metric)
 
 
 def run_optuna_direct(data: Any, budget: float, seed: int) -> SearchRun:
@@ -575,6 +579,7 @@ def one_search(tool: str, data: Any, budget: float, seed: int) -> dict[str, Any]
         "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "curve": [[round(seconds, 2), value] for seconds, value in curve],
         "best_config": outcome.best_config,
+        "optimized_metric": outcome.optimized_metric,
     }
 
 
@@ -822,7 +827,7 @@ def run(
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # as search sets it: no tables at verbose=0
     # Trials still pending when a budget ran out have no results; Ray warns about each one.
     logging.getLogger("ray.tune.analysis.experiment_analysis").setLevel(logging.ERROR)
-    stored = {} if quick else {run_key(run): run for run in RUNS.load() if _comparable(run)}
+    stored, superseded = ({}, []) if quick else _stored_searches(chosen)
     started, runs = time.perf_counter(), []
     for dataset in chosen["datasets"]:
         data = None  # loaded for the first search that runs (none with report_only)
@@ -859,6 +864,7 @@ def run(
             if any(run["dataset"] == dataset for run in runs)
         ],
         "runs": runs,
+        "left_out": [superseded_line(run) for run in superseded],
         "duration_s": round(time.perf_counter() - started, 1),
         "machine": machine(),
     }
@@ -877,14 +883,75 @@ def _time_spent(payload: dict[str, Any]) -> str:
     )
 
 
+def _left_out_lines(left_out: Sequence[str]) -> list[str]:
+    if not left_out:
+        return []
+    return [
+        f"Stored searches left out (superseded; a run that is not --report-only runs them "
+        f"again): {'; '.join(left_out)}.",
+        "",
+    ]
+
+
 def run_key(run: dict[str, Any]) -> tuple[str, str, float, int]:
     """Which search a stored run is: tool, data set, budget and seed."""
     return run["tool"], run["dataset"], float(run["budget_s"]), run["seed"]
 
 
+def optimized_metric(run: dict[str, Any]) -> str | None:
+    """The metric a stored automl_nn search optimized (None for the peers).
+
+    Searches stored before the field was recorded optimized the defaults of their day.
+    """
+    if run["tool"] in PEERS:
+        return None
+    return run.get("optimized_metric") or METRIC_BEFORE_RECORDING[_task_of(run["dataset"])]
+
+
+def metric_today(run: dict[str, Any]) -> str | None:
+    """The metric the same search optimizes with today's defaults (None for the peers)."""
+    from automl_nn.api import default_metric
+
+    return None if run["tool"] in PEERS else default_metric(_task_of(run["dataset"]))
+
+
+def _task_of(dataset: str) -> str:
+    return "regression" if dataset == "diabetes" else "classification"
+
+
 def _comparable(run: dict[str, Any]) -> bool:
-    # A stored run counts only if its trials trained as long as this version's.
-    return run.get("max_epochs") == MAX_EPOCHS
+    """A stored run counts only if it trained as long and optimized what today's would."""
+    return run.get("max_epochs") == MAX_EPOCHS and optimized_metric(run) == metric_today(run)
+
+
+def _stored_searches(
+    chosen: dict[str, tuple[Any, ...]],
+) -> tuple[dict[tuple[str, str, float, int], dict[str, Any]], list[dict[str, Any]]]:
+    """The stored searches that count, by key, and those of the chosen grid that do not."""
+    counted, superseded = {}, []
+    grid = {
+        (tool, dataset, float(budget), seed)
+        for tool in chosen["tools"]
+        for dataset in chosen["datasets"]
+        for budget in chosen["budgets"]
+        for seed in chosen["seeds"]
+    }
+    for run in RUNS.load():
+        if _comparable(run):
+            counted[run_key(run)] = run
+        elif run_key(run) in grid:
+            superseded.append(run)
+    return counted, superseded
+
+
+def superseded_line(run: dict[str, Any]) -> str:
+    """Why a stored search no longer counts, in a few words."""
+    tool, dataset, budget, seed = run_key(run)
+    if run.get("max_epochs") != MAX_EPOCHS:
+        why = f"{run.get('max_epochs')} epochs per trial, not {MAX_EPOCHS}"
+    else:
+        why = f"optimized {optimized_metric(run)}, today's default is {metric_today(run)}"
+    return f"{tool} {dataset} {budget:g} s seed {seed} ({why})"
 
 
 def _rotated(tools: Sequence[str], shift: int) -> list[str]:
@@ -977,6 +1044,7 @@ def to_markdown(payload: dict[str, Any]) -> str:
             "",
             summary_table(payload["summary"]),
             "",
+            *_left_out_lines(payload.get("left_out", [])),
             "## Targets of issue 7",
             "",
             *verdicts,

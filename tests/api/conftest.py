@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from mlflow.tracking import MlflowClient
+
+if TYPE_CHECKING:
+    from automl_nn.api import SearchPlan
 
 # A tiny space: fast trials whose learning rates differ enough for schedulers to act on.
 TINY_SPACE = {
@@ -65,3 +69,16 @@ def parent_and_children(tracking_uri: str, experiment: str = "tests") -> tuple:
     parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
     children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
     return parents, children
+
+
+def plan_for(store, data: str = "wine", space: Any = TINY_SPACE, **settings: Any) -> SearchPlan:
+    """The validated plan of a search with ``settings``; starts nothing (no Ray, no MLflow run)."""
+    from automl_nn.api import plan_search
+
+    defaults = dict(
+        searcher="random", scheduler="fifo", num_trials=1, time_budget_s=None, max_epochs=1,
+        metric=None, mode=None, seed=0, max_concurrent=None, resources_per_trial=None,
+        tracking_uri=store["tracking_uri"], experiment="tests", ray_address=None,
+        storage_path=store["storage_path"], registered_model_name=None, searcher_options=None,
+    )  # fmt: skip
+    return plan_search(data, space, **{**defaults, **settings})

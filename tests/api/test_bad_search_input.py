@@ -7,7 +7,7 @@ import pytest
 
 from automl_nn import from_arrays, search
 from automl_nn.errors import AutomlNNError, ConfigError, DataError, SpaceError, TrackingError
-from tests.api.conftest import TINY_SPACE, runs_of
+from tests.api.conftest import TINY_SPACE, plan_for, runs_of
 
 CNN_ONLY = {"model": {"family": "cnn"}}
 BCE_SPACE = {"loss": {"name": "bce"}}
@@ -125,18 +125,6 @@ def test_a_2d_only_space_on_sequences_names_the_data(store) -> None:
 def test_negative_max_failures_is_refused(store) -> None:
     with pytest.raises(ConfigError, match="max_failures"):
         search("wine", TINY_SPACE, **store, max_failures=-1)
-
-
-def plan_for(store, **settings):
-    from automl_nn.api import plan_search
-
-    defaults = dict(
-        searcher="random", scheduler="fifo", num_trials=1, time_budget_s=None, max_epochs=1,
-        metric=None, mode=None, seed=0, max_concurrent=None, resources_per_trial=None,
-        tracking_uri=store["tracking_uri"], experiment="tests", ray_address=None,
-        storage_path=store["storage_path"], registered_model_name=None, searcher_options=None,
-    )  # fmt: skip
-    return plan_search("wine", TINY_SPACE, **{**defaults, **settings})
 
 
 def test_a_local_unshared_storage_path_is_refused_on_a_cluster(store) -> None:

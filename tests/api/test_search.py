@@ -166,18 +166,6 @@ def test_tracking_off_writes_nothing(store) -> None:
     assert parent_and_children(store["tracking_uri"], store["experiment"]) == ([], [])
 
 
-def test_regression_search_minimizes_val_loss(store) -> None:
-    space = {
-        "model": {"family": "mlp", "depth": 1},
-        "optimizer": {"name": "adam", "lr": {"loguniform": [1e-3, 1e-2]}},
-    }
-    result = search(
-        "diabetes", space, searcher="random", scheduler="fifo", num_trials=2, max_epochs=2, **store
-    )
-    assert (result.metric, result.mode) == ("val_loss", "min")
-    assert result.leaderboard.val_loss.is_monotonic_increasing
-
-
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="PyTorch sees no CUDA GPU here")
 def test_gpu_trials_share_the_gpu_train_on_it_and_the_final_model_loads_on_the_cpu(
     store, tmp_path
