@@ -330,6 +330,7 @@ def _trainable(plan: SearchPlan) -> Any:
         device="cuda" if plan.resources["gpu"] > 0 else "cpu",
         trial_timeout_s=plan.trial_timeout_s,
         plugins=plan.plugins,
+        cv_folds=plan.cv_folds,
     )
     return tune.with_resources(with_data, dict(plan.resources))
 

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from automl_nn.results import SearchResult
 
 from automl_nn.defaults import (
+    AUTO_CV_BELOW_VAL_SAMPLES,
+    AUTO_CV_FOLDS,
+    DEFAULT_CV_FOLDS,
     DEFAULT_EXPERIMENT,
     DEFAULT_MAX_EPOCHS,
     DEFAULT_MAX_FAILURES,
@@ -103,6 +106,7 @@ class SearchPlan:
     max_failures: int = 2
     trial_timeout_s: float | None = None
     plugins: tuple[str, ...] = ()
+    cv_folds: int | None = None  # None: trials validate on the validation split
 
     @property
     def remote_storage(self) -> bool:
@@ -135,6 +139,7 @@ class SearchPlan:
             "max_failures": self.max_failures,
             "trial_timeout_s": self.trial_timeout_s,
             "plugins": ",".join(self.plugins),
+            "cv_folds": self.cv_folds,
         }
 
 
@@ -164,6 +169,7 @@ def search(
     trial_timeout_s: float | None = None,
     plugins: Sequence[str] = (),
     verbose: bool = True,
+    cv_folds: int | str | None = DEFAULT_CV_FOLDS,
 ) -> SearchResult:
     """Search architectures and training recipes together; return the trials and the best.
 
@@ -214,6 +220,13 @@ def search(
         plugins: modules every trial imports first, e.g. one that registers your own model
             family with ``automl_nn.models.register_model_family``.
         verbose: print the search folder and live progress.
+        cv_folds: ``k`` (>= 2): every trial trains ``k`` models in step on the folds of
+            train+val and reports the folds' mean metrics each epoch, so trials are ranked
+            by a k-fold estimate over all of train+val (as scikit-learn's ``GridSearchCV``
+            ranks them), at ``k`` times the cost. None: trials train on the training split
+            and validate on the validation split. ``"auto"`` (the default): 5 folds when the
+            validation split has fewer than 250 samples, else None. The test split is never
+            part of a fold; the final model is retrained on train+val either way.
 
     Example::
 
@@ -245,6 +258,7 @@ def search(
         trial_timeout_s=trial_timeout_s,
         plugins=plugins,
         verbose=verbose,
+        cv_folds=cv_folds,
     )
     from automl_nn._runner import run_search
 
@@ -277,6 +291,7 @@ def plan_search(
     trial_timeout_s: float | None = None,
     plugins: Sequence[str] = (),
     verbose: bool = True,
+    cv_folds: int | str | None = DEFAULT_CV_FOLDS,
 ) -> SearchPlan:
     """Validate every input of :func:`search` and return the plan; starts and writes nothing."""
     from automl_nn.data import TaskData, load_dataset
@@ -299,6 +314,7 @@ def plan_search(
         raise ConfigError("time_budget_s", time_budget_s, "a number of seconds > 0, or None")
     if trial_timeout_s is not None and not _positive_number(trial_timeout_s):
         raise ConfigError("trial_timeout_s", trial_timeout_s, "a number of seconds > 0, or None")
+    folds = resolve_cv_folds(cv_folds, task_data)
     chosen_metric = metric or default_metric(task_data.kind)
     valid_metrics = reported_metrics(task_data.kind)
     if chosen_metric not in valid_metrics:
@@ -356,7 +372,29 @@ def plan_search(
         max_failures=max_failures,
         trial_timeout_s=None if trial_timeout_s is None else float(trial_timeout_s),
         plugins=plugin_modules,
+        cv_folds=folds,
     )
+
+
+def resolve_cv_folds(cv_folds: int | str | None, data: TaskData) -> int | None:
+    """The folds each trial cross-validates on (None: the validation split), checked.
+
+    Example:
+        >>> from automl_nn import load_dataset
+        >>> resolve_cv_folds("auto", load_dataset("wine")), resolve_cv_folds(None, None)
+        (5, None)
+    """
+    if cv_folds is None:
+        return None
+    if cv_folds == "auto":
+        return AUTO_CV_FOLDS if len(data.y_val) < AUTO_CV_BELOW_VAL_SAMPLES else None
+    samples = len(data.y_train) + len(data.y_val)
+    valid = f"'auto', None, or an integer from 2 to the {samples} samples of train+val"
+    if not isinstance(cv_folds, int) or isinstance(cv_folds, bool):
+        raise ConfigError("cv_folds", cv_folds, valid)
+    if not 2 <= cv_folds <= samples:
+        raise ConfigError("cv_folds", cv_folds, valid)
+    return cv_folds
 
 
 def _imported_plugins(plugins: Sequence[str]) -> tuple[str, ...]:
@@ -535,7 +573,7 @@ _PLAN_FIELDS = (
     "searcher", "scheduler", "num_trials", "time_budget_s", "max_epochs", "metric", "mode",
     "seed", "max_concurrent", "resources", "tracking_uri", "experiment", "ray_address",
     "storage_path", "search_name", "registered_model_name", "searcher_options", "tracking",
-    "verbose", "shared_storage", "max_failures", "trial_timeout_s", "plugins",
+    "verbose", "shared_storage", "max_failures", "trial_timeout_s", "plugins", "cv_folds",
 )  # fmt: skip
 
 

@@ -59,6 +59,7 @@ _FLAG_OF_FIELD = {
     "trial_timeout_s": "--trial-timeout",
     "max_failures": "--max-failures",
     "plugins": "--plugin",
+    "cv_folds": "--cv-folds",
 }
 
 
@@ -111,6 +112,21 @@ def parse_searcher_options(pairs: list[str]) -> dict[str, Any]:
         except json.JSONDecodeError:
             options[key.strip()] = value
     return options
+
+
+def parse_cv_folds(text: str) -> int | str | None:
+    """``--cv-folds``: ``auto``, ``none`` or a whole number (search() checks its range).
+
+    Example:
+        >>> parse_cv_folds("5"), parse_cv_folds("none"), parse_cv_folds("auto")
+        (5, None, 'auto')
+    """
+    if text.strip().lower() in ("auto", "none"):
+        return None if text.strip().lower() == "none" else "auto"
+    try:
+        return int(text)
+    except ValueError:
+        raise ConfigError("--cv-folds", text, "auto, none, or a whole number >= 2") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -197,6 +213,13 @@ def _add_how_flags(group: argparse._ArgumentGroup) -> None:
         help="metric to optimize (default: val_accuracy for classes, val_mse for regression)",
     )
     group.add_argument("--mode", choices=("min", "max"), help="inferred from the metric")
+    group.add_argument(
+        "--cv-folds",
+        metavar="K",
+        default="auto",
+        help="each trial cross-validates on K folds of train+val; 'none' validates on the "
+        "validation split; 'auto' (default): 5 folds below 250 validation samples, else none",
+    )
     group.add_argument(
         "--seed",
         metavar="N",
@@ -432,6 +455,7 @@ def _run_search(args: argparse.Namespace) -> int:
         else parse_duration(args.trial_timeout, "--trial-timeout"),
         plugins=args.plugin,
         verbose=not args.quiet,
+        cv_folds=parse_cv_folds(args.cv_folds),
     )
     print_search_report(result)
     if not args.no_retrain:

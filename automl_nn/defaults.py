@@ -14,3 +14,9 @@ DEFAULT_MAX_EPOCHS = 20
 DEFAULT_SPACE = "default"
 DEFAULT_EXPERIMENT = "automl_nn"
 DEFAULT_MAX_FAILURES = 2
+# "auto": trials cross-validate (5 folds of train+val) when the validation split is too small
+# to rank them (below 250 samples a single error moves accuracy by 0.4 % or more, so many
+# trials tie and the winner is the luckiest), and validate on the holdout split otherwise.
+DEFAULT_CV_FOLDS = "auto"
+AUTO_CV_FOLDS = 5
+AUTO_CV_BELOW_VAL_SAMPLES = 250

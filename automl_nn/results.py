@@ -45,6 +45,8 @@ class SearchResult:
         mlflow_parent_run_id: the search's MLflow parent run.
         experiment_path: the search's folder or URI (Ray Tune's experiment, checkpoints).
         final: the retrained final model, once :meth:`retrain_best` ran.
+        cv_folds: the folds of train+val each trial cross-validated on (None: the trials
+            validated on the validation split).
     """
 
     best_config: dict[str, Any]
@@ -63,6 +65,7 @@ class SearchResult:
     tracker: Tracker | None = field(default=None, repr=False)
     registered_model_name: str | None = None
     final: FitResult | None = field(default=None, repr=False)
+    cv_folds: int | None = None
 
     @classmethod
     def from_trials(
@@ -123,6 +126,7 @@ class SearchResult:
             best_checkpoint=checkpoints.get(best_id) if best_id else None,
             tracker=tracker,
             registered_model_name=plan.registered_model_name,
+            cv_folds=plan.cv_folds,
         )
 
     def every_trial_failed(self) -> bool:
@@ -164,7 +168,11 @@ class SearchResult:
             )
 
     def best_trial_model(self) -> torch.nn.Module | None:
-        """The best trial's model, rebuilt from its last checkpoint (trained on train only)."""
+        """The best trial's model, rebuilt from its last checkpoint.
+
+        Trained on the training split only (a cross-validated trial: its first fold's model,
+        trained on the other folds of train+val); :meth:`retrain_best` trains on train+val.
+        """
         if self.best_checkpoint is None:
             return None
         from automl_nn.trainable import load_trial_model, trial_config

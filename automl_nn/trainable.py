@@ -38,6 +38,7 @@ def train_trial(
     trial_timeout_s: float | None = None,
     plugins: tuple[str, ...] = (),
     device: str = "cpu",
+    cv_folds: int | None = None,
 ) -> None:
     """Ray Tune function trainable: one ``tune.report`` (with a checkpoint) per epoch.
 
@@ -47,11 +48,13 @@ def train_trial(
     N). A restored trial (exploited by PBT, retried after a lost node) continues from its
     last checkpoint; ``trial_timeout_s`` counts the training time of every attempt. The
     ``device`` argument is ``cuda`` for a trial that Ray gave GPUs (it sees only those).
+    With ``cv_folds`` the trial trains that many models on the folds of train+val and
+    reports their mean metrics (:class:`~automl_nn.training.CrossValidatedRun`).
     """
     import ray
     from ray import tune
 
-    from automl_nn.training import TrainingRun
+    from automl_nn.training import CrossValidatedRun, TrainingRun
 
     for module in plugins:  # e.g. model families the user registered in the driver
         importlib.import_module(module)
@@ -62,7 +65,12 @@ def train_trial(
             f"Ray gave this trial GPU(s) {ray.get_gpu_ids()} on node {node_id}, but PyTorch "
             f"{torch.__version__} sees no CUDA GPU there (a CPU-only build, or no driver)"
         )
-    run = TrainingRun(trial_config(config, max_epochs), data, seed=seed, device=device)
+    full_config = trial_config(config, max_epochs)
+    run = (
+        TrainingRun(full_config, data, seed=seed, device=device)
+        if cv_folds is None
+        else CrossValidatedRun(full_config, data, cv_folds, seed=seed, device=device)
+    )
     checkpoint = tune.get_checkpoint()
     if checkpoint is not None:
         with checkpoint.as_directory() as folder:
@@ -100,10 +108,11 @@ def _finite_or_nan(value: float) -> float:
 
 def load_trial_model(config: dict[str, Any], data: TaskData, checkpoint_dir: str | Path) -> Any:
     """Rebuild a trial's model on the CPU from its checkpoint folder (weights only, never
-    pickled code), also when a GPU trained it."""
+    pickled code), also when a GPU trained it. A cross-validated trial's is its first fold's.
+    """
     from automl_nn.training import check_config, model_for
 
     model = model_for(check_config(config, data), data)
     state = torch.load(Path(checkpoint_dir) / STATE_FILE, map_location="cpu", weights_only=True)
-    model.load_state_dict(state["model"])
+    model.load_state_dict(state["folds"][0]["model"] if "folds" in state else state["model"])
     return model.eval()

@@ -69,6 +69,7 @@ over sittings and each report covers everything measured so far for what it asks
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import math
 import os
@@ -120,9 +121,13 @@ QUICK: dict[str, tuple[Any, ...]] = {
     "tools": (DEFAULT_TOOL, *PEERS),
 }
 MET, MISSED, NOT_MEASURED = "met", "MISSED", "not measured"
-# The default metric automl_nn optimized before searches recorded it (until 2026-11-26):
-# val_loss for regression, which ranks Huber-trained trials by their smaller Huber loss.
-METRIC_BEFORE_RECORDING = {"regression": "val_loss", "classification": "val_accuracy"}
+# What automl_nn's searches ran with before the benchmark recorded it (until 2026-11-26):
+# val_loss for regression (it ranked Huber-trained trials by their smaller Huber loss), and
+# every trial validated on the validation split.
+SETTINGS_BEFORE_RECORDING = {
+    "regression": {"metric": "val_loss", "cv_folds": None},
+    "classification": {"metric": "val_accuracy", "cv_folds": None},
+}
 TARGET_C_ACCURACY = 0.995
 TARGET_C_BUDGET = 600
 
@@ -368,7 +373,8 @@ class SearchRun:
     test_metric: float
     best_config: dict[str, Any] = field(default_factory=dict)
     retrain_s: float = 0.0
-    optimized_metric: str | None = None  # what automl_nn's searcher optimized (peers: None)
+    # automl_nn's metric and cv_folds, as the search resolved them (peers: empty)
+    search_settings: dict[str, Any] = field(default_factory=dict)
 
 
 def _mode(data: Any) -> str:
@@ -431,7 +437,8 @@ def run_automl_nn(tool: str, data: Any, budget: float, seed: int, storage: str) 
     retrain_started = time.time()
     test = result.retrain_best().test_metrics[test_key(data)]
     retrain_s = time.time() - retrain_started
-    return SearchRun(reports, elapsed, float(test), result.best_config, retrain_s, result.metric)
+    settings = {"metric": result.metric, "cv_folds": result.cv_folds}
+    return SearchRun(reports, elapsed, float(test), result.best_config, retrain_s, settings)
 
 
 def run_optuna_direct(data: Any, budget: float, seed: int) -> SearchRun:
@@ -579,7 +586,7 @@ def one_search(tool: str, data: Any, budget: float, seed: int) -> dict[str, Any]
         "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "curve": [[round(seconds, 2), value] for seconds, value in curve],
         "best_config": outcome.best_config,
-        "optimized_metric": outcome.optimized_metric,
+        "search_settings": outcome.search_settings,
     }
 
 
@@ -812,7 +819,6 @@ def run(
     Searches already in ``peers_runs.jsonl`` are not run again; with ``report_only`` none
     runs, and the report covers the stored searches of the chosen grid.
     """
-    import automl_nn
     from automl_nn.defaults import DEFAULT_MAX_EPOCHS
 
     if DEFAULT_MAX_EPOCHS != MAX_EPOCHS:  # the default search must train as long as the peers
@@ -839,7 +845,7 @@ def run(
                         continue
                     if key not in stored:
                         start_ray()
-                        data = data or automl_nn.load_dataset(dataset)
+                        data = data or _dataset(dataset)
                         stored[key] = one_search(tool, data, budget, seed)
                         if not quick:
                             RUNS.append(stored[key])
@@ -898,21 +904,33 @@ def run_key(run: dict[str, Any]) -> tuple[str, str, float, int]:
     return run["tool"], run["dataset"], float(run["budget_s"]), run["seed"]
 
 
-def optimized_metric(run: dict[str, Any]) -> str | None:
-    """The metric a stored automl_nn search optimized (None for the peers).
+def search_settings(run: dict[str, Any]) -> dict[str, Any]:
+    """The metric and cv_folds a stored automl_nn search ran with (empty for the peers).
 
-    Searches stored before the field was recorded optimized the defaults of their day.
+    Searches stored before they were recorded ran with the defaults of their day.
     """
     if run["tool"] in PEERS:
-        return None
-    return run.get("optimized_metric") or METRIC_BEFORE_RECORDING[_task_of(run["dataset"])]
+        return {}
+    return run.get("search_settings") or SETTINGS_BEFORE_RECORDING[_task_of(run["dataset"])]
 
 
-def metric_today(run: dict[str, Any]) -> str | None:
-    """The metric the same search optimizes with today's defaults (None for the peers)."""
-    from automl_nn.api import default_metric
+def settings_today(run: dict[str, Any]) -> dict[str, Any]:
+    """The metric and cv_folds the same search resolves today (empty for the peers)."""
+    from automl_nn.api import default_metric, resolve_cv_folds
 
-    return None if run["tool"] in PEERS else default_metric(_task_of(run["dataset"]))
+    if run["tool"] in PEERS:
+        return {}
+    return {
+        "metric": default_metric(_task_of(run["dataset"])),
+        "cv_folds": resolve_cv_folds("auto", _dataset(run["dataset"])),
+    }
+
+
+@functools.cache
+def _dataset(name: str) -> Any:
+    import automl_nn
+
+    return automl_nn.load_dataset(name)
 
 
 def _task_of(dataset: str) -> str:
@@ -920,8 +938,8 @@ def _task_of(dataset: str) -> str:
 
 
 def _comparable(run: dict[str, Any]) -> bool:
-    """A stored run counts only if it trained as long and optimized what today's would."""
-    return run.get("max_epochs") == MAX_EPOCHS and optimized_metric(run) == metric_today(run)
+    """A stored run counts only if it trained as long and ran as today's search would."""
+    return run.get("max_epochs") == MAX_EPOCHS and search_settings(run) == settings_today(run)
 
 
 def _stored_searches(
@@ -950,7 +968,7 @@ def superseded_line(run: dict[str, Any]) -> str:
     if run.get("max_epochs") != MAX_EPOCHS:
         why = f"{run.get('max_epochs')} epochs per trial, not {MAX_EPOCHS}"
     else:
-        why = f"optimized {optimized_metric(run)}, today's default is {metric_today(run)}"
+        why = f"ran with {search_settings(run)}, today's defaults give {settings_today(run)}"
     return f"{tool} {dataset} {budget:g} s seed {seed} ({why})"
 
 

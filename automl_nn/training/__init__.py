@@ -6,7 +6,12 @@ This room knows nothing of Ray or MLflow: ``fit`` is a plain function, tested al
 from __future__ import annotations
 
 from automl_nn.training._config import check_config
-from automl_nn.training._cross_validate import CrossValidationResult, cross_validate
+from automl_nn.training._cross_validate import (
+    CrossValidatedRun,
+    CrossValidationResult,
+    cross_validate,
+    fold_splits,
+)
 from automl_nn.training._fit import (
     FitResult,
     TrainingRun,
@@ -23,6 +28,7 @@ from automl_nn.training._optimizers import GradientRules, build_optimizer
 from automl_nn.training._schedules import LearningRateSchedule
 
 __all__ = [
+    "CrossValidatedRun",
     "CrossValidationResult",
     "FitResult",
     "GradientRules",
@@ -34,6 +40,7 @@ __all__ = [
     "cross_validate",
     "evaluate",
     "fit",
+    "fold_splits",
     "model_device",
     "model_for",
     "num_outputs_for",

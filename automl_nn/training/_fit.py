@@ -196,21 +196,31 @@ class TrainingRun:
         """
         if self.time_limit_s is not None:
             self.deadline = time.perf_counter() + self.time_limit_s
-        for epoch in range(len(self.history), self.epoch_count):
-            row = self._one_epoch(epoch)
-            self.history.append(row)
-            self.schedule.end_epoch(row["val_loss"])
-            if row["val_loss"] < self.best_val_loss:
-                self.best_val_loss, self.epochs_without_gain = row["val_loss"], 0
-            else:
-                self.epochs_without_gain += 1
-            status = self._status(row, epoch, self.epochs_without_gain)
-            stop_asked = bool(on_epoch and on_epoch(epoch + 1, {**row, "status": status}))
+        while len(self.history) < self.epoch_count:
+            row, status = self.run_epoch()
+            stop_asked = bool(on_epoch and on_epoch(len(self.history), {**row, "status": status}))
             if status != "running":
                 return status
             if stop_asked:
                 return "stopped"
         return "completed"
+
+    def run_epoch(self) -> tuple[dict[str, float], str]:
+        """Train and validate the next epoch; its metrics and the run's status after it.
+
+        The status is ``running`` while epochs remain, else the run's final one (see
+        :class:`FitResult`); a caller stops calling once it is not ``running``. Training
+        stops between two batches at ``self.deadline`` (run() sets it from time_limit_s).
+        """
+        epoch = len(self.history)
+        row = self._one_epoch(epoch)
+        self.history.append(row)
+        self.schedule.end_epoch(row["val_loss"])
+        if row["val_loss"] < self.best_val_loss:
+            self.best_val_loss, self.epochs_without_gain = row["val_loss"], 0
+        else:
+            self.epochs_without_gain += 1
+        return row, self._status(row, epoch, self.epochs_without_gain)
 
     def result(self, status: str) -> FitResult:
         """The FitResult of the epochs run so far."""

@@ -44,7 +44,7 @@ def run_cli(*argv: str | Path) -> CliRun:
 def wine_search(
     ray_session: None, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[WineSearch]:
-    """3 random trials of 2 epochs on wine, retrained, tested and exported."""
+    """3 random trials of 2 epochs on wine (2 folds each), retrained, tested and exported."""
     folder = tmp_path_factory.mktemp("wine_search")
     tracking_uri = f"sqlite:///{folder}/mlflow.db"
     with pytest.MonkeyPatch.context() as patch:
@@ -52,7 +52,7 @@ def wine_search(
         run = run_cli(
             "search", "--dataset", "wine", "--space", "quick",
             "--trials", "3", "--epochs", "2",
-            "--searcher", "random", "--scheduler", "fifo",
+            "--searcher", "random", "--scheduler", "fifo", "--cv-folds", "2",
             "--tracking-uri", tracking_uri, "--experiment", "cli-wine",
             "--storage", folder / "runs", "--export", folder / "export",
         )  # fmt: skip

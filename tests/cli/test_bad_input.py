@@ -33,6 +33,8 @@ BAD_SEARCHES = {
     "no data source": ([], "one of the arguments --dataset --csv is required"),
     "unknown mode": (["--dataset", "wine", "--mode", "sideways"], "--mode"),
     "unknown flag": (["--dataset", "wine", "--trails", "3"], "--trails"),
+    "one fold": (["--dataset", "wine", "--cv-folds", "1"], "cv_folds = 1"),
+    "folds not a number": (["--dataset", "wine", "--cv-folds", "five"], "--cv-folds = 'five'"),
 }
 
 

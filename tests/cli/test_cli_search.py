@@ -52,6 +52,14 @@ def test_search_prints_leaderboard_best_config_test_metrics_and_where_to_look(
     assert (wine_search.folder / "export" / "model.pt").is_file()
 
 
+def test_cv_folds_reach_the_search(wine_search: WineSearch) -> None:
+    client = MlflowClient(wine_search.tracking_uri)
+    experiment = client.get_experiment_by_name(wine_search.experiment)
+    runs = client.search_runs([experiment.experiment_id])
+    parents = [run for run in runs if "mlflow.parentRunId" not in run.data.tags]
+    assert [run.data.params["cv_folds"] for run in parents] == ["2"]
+
+
 def test_show_reads_the_same_trials_back_from_mlflow(wine_search: WineSearch) -> None:
     run = run_cli("show", wine_search.experiment, "--tracking-uri", wine_search.tracking_uri)
     assert run.code == 0, run.err

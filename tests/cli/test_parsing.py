@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from automl_nn.cli import parse_duration, parse_searcher_options
+from automl_nn.cli import parse_cv_folds, parse_duration, parse_searcher_options
 from automl_nn.errors import ConfigError
 
 
@@ -47,3 +47,16 @@ def test_searcher_options_are_json_when_they_parse_else_text() -> None:
 def test_a_searcher_option_without_a_key_is_refused(pair: str) -> None:
     with pytest.raises(ConfigError, match="--searcher-option"):
         parse_searcher_options([pair])
+
+
+@pytest.mark.parametrize(
+    ("text", "folds"), [("auto", "auto"), ("AUTO", "auto"), ("none", None), ("5", 5), (" 3 ", 3)]
+)
+def test_cv_folds_are_auto_none_or_a_whole_number(text: str, folds: int | str | None) -> None:
+    assert parse_cv_folds(text) == folds
+
+
+@pytest.mark.parametrize("text", ["five", "2.5", ""])
+def test_cv_folds_that_are_not_a_number_name_the_flag(text: str) -> None:
+    with pytest.raises(ConfigError, match="--cv-folds"):
+        parse_cv_folds(text)

@@ -113,7 +113,6 @@ def test_cross_validate_uses_k_stratified_folds_of_train_and_val(wine) -> None:
     accuracies = [fold["val_accuracy"] for fold in cv.folds]
     assert cv.mean["val_accuracy"] == pytest.approx(sum(accuracies) / 3)
     assert cv.std["val_accuracy"] >= 0
-    assert len({round(a, 6) for a in accuracies}) >= 1
 
 
 def test_cross_validate_never_touches_the_test_split(wine, monkeypatch) -> None:

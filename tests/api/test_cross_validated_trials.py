@@ -1,0 +1,59 @@
+"""cv_folds: trials ranked by a k-fold estimate over train+val, for small validation splits."""
+
+from __future__ import annotations
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from automl_nn import cross_validate, load_dataset, search
+from automl_nn.api import resolve_cv_folds
+from automl_nn.trainable import trial_config
+
+# No dropout, no mixup: a trial's folds, trained in step, match cross_validate's one by one.
+STEADY_SPACE = {
+    "model": {"family": "mlp", "depth": 1, "width": 16},
+    "optimizer": {"name": "adam", "lr": {"loguniform": [1e-3, 3e-2]}},
+    "training": {"batch_size": 32},
+}
+
+
+@pytest.mark.parametrize(
+    ("dataset", "expected"),
+    [("wine", 5), ("breast_cancer", 5), ("diabetes", 5), ("digits", None)],
+)
+def test_auto_cross_validates_where_the_validation_split_is_small(dataset, expected) -> None:
+    data = load_dataset(dataset)
+    assert resolve_cv_folds("auto", data) == expected
+    assert resolve_cv_folds(3, data) == 3 and resolve_cv_folds(None, data) is None
+
+
+def test_a_trial_reports_the_mean_over_its_folds_and_mlflow_records_the_folds(store) -> None:
+    result = search(
+        "wine", STEADY_SPACE, searcher="random", scheduler="fifo", num_trials=2,
+        max_epochs=3, cv_folds=3, seed=4, **store,
+    )  # fmt: skip
+    assert result.cv_folds == 3
+    for _, row in result.leaderboard.iterrows():
+        config = {"optimizer": {"name": "adam", "lr": row["config.optimizer.lr"]}}
+        config = trial_config({**STEADY_SPACE, **config}, max_epochs=3)
+        expected = cross_validate(config, load_dataset("wine"), k=3, seed=4, device="cpu")
+        assert row.val_accuracy == pytest.approx(expected.mean["val_accuracy"], abs=1e-6)
+        assert row.val_loss == pytest.approx(expected.mean["val_loss"], rel=1e-5)
+    parent = MlflowClient(store["tracking_uri"]).get_run(result.mlflow_parent_run_id)
+    assert parent.data.params["cv_folds"] == "3"
+    # The best trial's logged model is its first fold's: it loads and predicts.
+    assert result.best_trial_model()(load_dataset("wine").x_val[:2]).shape == (2, 3)
+
+
+def test_without_folds_a_trial_validates_on_the_validation_split(store) -> None:
+    result = search(
+        "wine", STEADY_SPACE, searcher="random", scheduler="fifo", num_trials=1,
+        max_epochs=2, cv_folds=None, **store,
+    )  # fmt: skip
+    assert result.cv_folds is None
+    # Accuracy over the 36 validation samples: a whole number of them.
+    correct = result.leaderboard.val_accuracy.iloc[0] * len(load_dataset("wine").y_val)
+    assert correct == pytest.approx(round(correct), abs=1e-4)
+    client = MlflowClient(store["tracking_uri"])
+    run = client.get_run(result.mlflow_parent_run_id)
+    assert run.data.params["cv_folds"] == "None"

@@ -1,0 +1,100 @@
+"""CrossValidatedRun: k folds of train+val trained in step, their mean metrics per epoch."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from automl_nn import fit
+from automl_nn.errors import ConfigError
+from automl_nn.training import CrossValidatedRun, fold_splits
+from tests.training.conftest import mlp_config
+
+# No dropout and no mixup: every random draw of these comes from each run's own generator,
+# so a fold trained in step with others matches the same fold trained alone.
+CONFIG = mlp_config(training={"batch_size": 16, "epochs": 4})
+
+
+def test_folds_partition_train_and_val_stratified_and_leave_test_alone(wine) -> None:
+    folds = fold_splits(wine, 3, seed=0)
+    pooled = torch.cat([wine.x_train, wine.x_val])
+    validation = torch.cat([fold.x_val for fold in folds])
+    assert len(validation) == len(pooled)
+    assert torch.equal(validation[validation[:, 0].argsort()][:, 0], pooled[:, 0].sort().values)
+    all_classes = torch.cat([wine.y_train, wine.y_val]).bincount().double()
+    for fold in folds:
+        assert len(fold.y_train) + len(fold.y_val) == len(pooled)
+        assert torch.equal(fold.x_test, wine.x_test)
+        share = fold.y_val.bincount(minlength=len(all_classes)).double() / len(fold.y_val)
+        assert torch.allclose(share, all_classes / all_classes.sum(), atol=0.05)
+
+
+def test_each_epoch_reports_the_mean_of_the_folds_trained_alone(wine) -> None:
+    run = CrossValidatedRun(CONFIG, wine, 3, seed=7)
+    assert run.run() == "completed"
+    alone = [
+        fit(CONFIG, fold, seed=7 + index).history
+        for index, fold in enumerate(fold_splits(wine, 3, seed=7))
+    ]
+    for epoch, row in enumerate(run.history):
+        for name in ("train_loss", "val_loss", "val_accuracy", "val_f1"):
+            expected = sum(history[epoch][name] for history in alone) / 3
+            assert row[name] == pytest.approx(expected, rel=1e-6), (epoch, name)
+        assert row["epoch"] == epoch + 1
+    # The folds' validation splits together are all of train+val.
+    assert sum(len(fold.data.y_val) for fold in run.folds) == len(wine.y_train) + len(wine.y_val)
+
+
+def test_a_fold_that_stops_early_counts_with_its_last_epoch(wine) -> None:
+    # Patience 1 with a large learning rate: folds stop at different epochs.
+    config = mlp_config(
+        optimizer={"name": "sgd", "lr": 0.8},
+        regularization={"early_stopping": 1},
+        training={"batch_size": 16, "epochs": 12},
+    )
+    run = CrossValidatedRun(config, wine, 3, seed=0)
+    status = run.run()
+    lengths = [len(fold.history) for fold in run.folds]
+    assert len(set(lengths)) > 1, "the folds should stop at different epochs here"
+    assert status == "early_stopping" and len(run.history) == max(lengths)
+    last = run.history[-1]["val_accuracy"]
+    assert last == pytest.approx(sum(f.history[-1]["val_accuracy"] for f in run.folds) / 3)
+
+
+def test_a_diverging_fold_ends_the_run_as_diverged(wine) -> None:
+    config = mlp_config(optimizer={"name": "sgd", "lr": 1e9}, training={"epochs": 5})
+    run = CrossValidatedRun(config, wine, 2, seed=0)
+    assert run.run() == "diverged"
+    assert (
+        len(run.history) < 5
+        and math.isnan(run.history[-1]["val_accuracy"])
+        or (not math.isfinite(run.history[-1]["val_loss"]))
+    )
+
+
+def test_the_time_limit_covers_all_folds_together(wine) -> None:
+    run = CrossValidatedRun(CONFIG, wine, 3, seed=0, time_limit_s=0.0)
+    assert run.run() == "timed_out"
+    assert len(run.history) == 1
+
+
+def test_a_restored_run_continues_exactly_where_it_stopped(wine) -> None:
+    whole = CrossValidatedRun(CONFIG, wine, 3, seed=1)
+    whole.run()
+    first = CrossValidatedRun(CONFIG, wine, 3, seed=1)
+    assert first.run(on_epoch=lambda epoch, _: epoch == 2) == "stopped"
+    state = first.state_dict()
+    second = CrossValidatedRun(CONFIG, wine, 3, seed=1)
+    second.load_state_dict(state)
+    assert second.run() == "completed"
+    assert [row["val_loss"] for row in second.history] == pytest.approx(
+        [row["val_loss"] for row in whole.history], rel=1e-6
+    )
+
+
+@pytest.mark.parametrize("k", [1, 0, True, 2.5, 10_000])
+def test_a_bad_number_of_folds_is_refused(wine, k) -> None:
+    with pytest.raises(ConfigError, match="k"):
+        fold_splits(wine, k)
