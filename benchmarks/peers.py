@@ -889,6 +889,26 @@ def _time_spent(payload: dict[str, Any]) -> str:
     )
 
 
+def _cross_validated_lines(runs: Sequence[dict[str, Any]]) -> list[str]:
+    """Which automl_nn searches ranked trials by k-fold CV: their validation figures differ."""
+    folded = sorted(
+        {
+            (run["dataset"], run["tool"], search_settings(run)["cv_folds"])
+            for run in runs
+            if run["tool"] not in PEERS and search_settings(run).get("cv_folds")
+        }
+    )
+    if not folded:
+        return []
+    which = ", ".join(f"{tool} on {dataset} ({folds} folds)" for dataset, tool, folds in folded)
+    return [
+        f"Cross-validated trials (`cv_folds`): {which}. Their best val and time to target are "
+        "on the k-fold mean over train+val, not on the validation split the peers use; "
+        "compare test figures.",
+        "",
+    ]
+
+
 def _left_out_lines(left_out: Sequence[str]) -> list[str]:
     if not left_out:
         return []
@@ -1062,6 +1082,7 @@ def to_markdown(payload: dict[str, Any]) -> str:
             "",
             summary_table(payload["summary"]),
             "",
+            *_cross_validated_lines(payload["runs"]),
             *_left_out_lines(payload.get("left_out", [])),
             "## Targets of issue 7",
             "",

@@ -55,9 +55,14 @@ def cross_validate(
     names = folds[0].keys()
     return CrossValidationResult(
         folds=folds,
-        mean={n: statistics.fmean(f[n] for f in folds) for n in names},
-        std={n: statistics.pstdev(f[n] for f in folds) for n in names},
+        mean={n: _finite_or_nan(statistics.fmean, [f[n] for f in folds]) for n in names},
+        std={n: _finite_or_nan(statistics.pstdev, [f[n] for f in folds]) for n in names},
     )
+
+
+def _finite_or_nan(statistic: Any, values: list[float]) -> float:
+    """The statistic of the folds' values; NaN when a fold diverged (NaN or infinite)."""
+    return statistic(values) if all(math.isfinite(v) for v in values) else math.nan
 
 
 def fold_splits(data: TaskData, k: int, *, seed: int = 0) -> list[TaskData]:

@@ -312,3 +312,28 @@ def test_report_only_runs_nothing_and_reports_the_stored_searches(
         "Searches reported: 1, 11 minutes of searching and retraining in all"
         in (tmp_path / "peers.md").read_text()
     )
+
+
+def test_stored_searches_made_with_other_defaults_are_left_out_and_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = RunStore(tmp_path / "peers_runs.jsonl")
+    common = {"max_epochs": benchmarks.peers.MAX_EPOCHS, "curve": [[10.0, 2800.0]], "mode": "min"}
+    # Stored before the settings were recorded: val_loss on the validation split.
+    store.append(run_record(DEFAULT_TOOL, "diabetes", 120, 0, 2700.0, 10.0) | common)
+    today = {"search_settings": {"metric": "val_mse", "cv_folds": 5}}
+    store.append(run_record(DEFAULT_TOOL, "diabetes", 120, 1, 2600.0, 10.0) | common | today)
+    monkeypatch.setattr(benchmarks.peers, "RUNS", store)
+    for module in (benchmarks.peers, benchmarks._report):
+        monkeypatch.setattr(module, "RESULTS", tmp_path)
+    benchmarks.peers.main(
+        ["--datasets", "diabetes", "--budgets", "120", "--seeds", "0", "1", "--report-only"]
+    )
+    payload = json.loads((tmp_path / "peers.json").read_text())
+    assert [run["seed"] for run in payload["runs"]] == [1]
+    assert payload["left_out"] == [
+        "default diabetes 120 s seed 0 (ran with {'metric': 'val_loss', 'cv_folds': None}, "
+        "today's defaults give {'metric': 'val_mse', 'cv_folds': 5})"
+    ]
+    markdown = (tmp_path / "peers.md").read_text()
+    assert "left out" in markdown and "default on diabetes (5 folds)" in markdown

@@ -115,6 +115,12 @@ def test_cross_validate_uses_k_stratified_folds_of_train_and_val(wine) -> None:
     assert cv.std["val_accuracy"] >= 0
 
 
+def test_cross_validate_of_a_diverging_config_is_nan_not_an_error(tiny_regression) -> None:
+    config = mlp_config(optimizer={"name": "sgd", "lr": 1e9}, training={"epochs": 3})
+    cv = cross_validate(config, tiny_regression, k=2)
+    assert math.isnan(cv.mean["val_mse"]) and math.isnan(cv.std["val_mse"])
+
+
 def test_cross_validate_never_touches_the_test_split(wine, monkeypatch) -> None:
     import automl_nn.training._cross_validate as module
 
