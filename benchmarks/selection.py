@@ -131,7 +131,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     payload = {
         "benchmark": NAME,
         "quick": quick,
-        "settings": {**{k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()}},
+        "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()},
         "folds": FOLDS,
         "epochs": EPOCHS,
         "datasets": datasets,

@@ -35,11 +35,12 @@ DRIVER = textwrap.dedent(
     }
     uri, experiment, storage = sys.argv[1:4]
     NUM_TRIALS, EPOCHS, searcher = int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
+    cv_folds = None if sys.argv[7] == "none" else int(sys.argv[7])
     options = {"batch_size": 2} if searcher == "rl" else None
     automl_nn.search(
         "wine", space, searcher=searcher, scheduler="fifo", num_trials=NUM_TRIALS, max_epochs=EPOCHS,
         max_concurrent=1, tracking_uri=uri, experiment=experiment, storage_path=storage,
-        searcher_options=options, verbose=False,
+        searcher_options=options, verbose=False, cv_folds=cv_folds,
     )
     """
 )
@@ -53,14 +54,20 @@ def completed_children(uri: str, experiment: str) -> int:
     return sum(c.data.tags.get("automl_nn.status") == "completed" for c in children)
 
 
-def start_driver(uri: str, experiment: str, storage: Path, tmp: Path, searcher: str) -> Any:
-    """A search in a process of its own, once two of its trials have completed."""
+def start_driver(
+    uri: str, experiment: str, storage: Path, tmp: Path, searcher: str, cv_folds: str
+) -> Any:
+    """A search in a process of its own, once two of its trials have completed.
+
+    ``cv_folds``: a number (cross-validated trials: their folds' checkpoints are restored)
+    or ``none``.
+    """
     script = tmp / "driver.py"
     script.write_text(DRIVER)
     log = (tmp / "driver.log").open("w")
     driver = subprocess.Popen(
         [sys.executable, str(script), uri, experiment, str(storage), str(NUM_TRIALS), str(EPOCHS),
-         searcher],
+         searcher, cv_folds],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=tmp,
     )  # fmt: skip
     deadline = time.monotonic() + 300
@@ -72,7 +79,7 @@ def start_driver(uri: str, experiment: str, storage: Path, tmp: Path, searcher: 
 
 
 def kill_driver_after_two_trials(uri: str, experiment: str, storage: Path, tmp: Path) -> None:
-    driver = start_driver(uri, experiment, storage, tmp, "optuna")
+    driver = start_driver(uri, experiment, storage, tmp, "optuna", "2")
     os.killpg(driver.pid, signal.SIGKILL)  # the driver and its local Ray, without warning
     driver.wait()
     assert completed_children(uri, experiment) < NUM_TRIALS, "the search ended before the kill"
@@ -123,7 +130,7 @@ def test_ctrl_c_closes_the_search_as_killed_and_resume_continues_its_rl_controll
     # search must not then be summarized, registered and closed as FINISHED.
     uri, experiment = store["tracking_uri"], store["experiment"]
     storage = tmp_path / "runs"
-    driver = start_driver(uri, experiment, storage, tmp_path, "rl")
+    driver = start_driver(uri, experiment, storage, tmp_path, "rl", "none")
     os.kill(driver.pid, signal.SIGINT)
     assert driver.wait(timeout=120) != 0
     assert "KeyboardInterrupt" in (tmp_path / "driver.log").read_text()
