@@ -47,9 +47,10 @@ Metrics: ``val_accuracy`` / ``test_accuracy`` (higher is better) for classes; ``
 ``test_mse`` in the target's original units (lower is better) for ``diabetes``, which
 automl_nn's default also optimizes. Where its default cross-validates trials (validation
 splits under 250 samples: breast_cancer, diabetes), its validation figures are the k-fold
-mean over train+val, and the report says so. Targets for time-to-target (validation): mnist1d 0.99 accuracy (issue 7); digits 0.98
-(at most 5 errors of 288); breast_cancer 0.98 (at most 1 error of 91); diabetes MSE 2900 (a
-ridge regression fit on the same training split scores 2818 on the validation split).
+mean over train+val, and the report says so. Targets for time-to-target (validation):
+mnist1d 0.99 accuracy (issue 7); digits 0.98 (at most 5 errors of 288); breast_cancer 0.98
+(at most 1 error of 91); diabetes MSE 2900 (a ridge regression fit on the same training
+split scores 2818 on the validation split).
 
 Medians and [min, max] over seeds per (data set, budget, tool); the targets of issue 7 as
 met / MISSED / not measured; one PNG per data set (best-so-far against seconds, one panel per
@@ -894,9 +895,9 @@ def _cross_validated_lines(runs: Sequence[dict[str, Any]]) -> list[str]:
     """Which automl_nn searches ranked trials by k-fold CV: their validation figures differ."""
     folded = sorted(
         {
-            (run["dataset"], run["tool"], search_settings(run)["cv_folds"])
+            (run["dataset"], run["tool"], folds)
             for run in runs
-            if run["tool"] not in PEERS and search_settings(run).get("cv_folds")
+            if (folds := search_settings(run).get("cv_folds"))
         }
     )
     if not folded:

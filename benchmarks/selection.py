@@ -22,6 +22,7 @@ Duration: about 10 minutes here on 2 processes.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 import statistics
@@ -44,11 +45,11 @@ def score_config(dataset: str, split: int, config: dict[str, Any]) -> dict[str, 
     """Holdout validation, 5-fold CV and retrained test metric of one config on one split."""
     import torch
 
-    from automl_nn import cross_validate, evaluate, fit, load_dataset
+    from automl_nn import cross_validate, evaluate, fit
     from automl_nn.api import default_metric
 
     torch.set_num_threads(1)
-    data = load_dataset(dataset, seed=split)
+    data = _split_of(dataset, split)
     name = default_metric(data.kind).removeprefix("val_")
     holdout = fit(config, data, seed=0, device="cpu").metrics[f"val_{name}"]
     cv = cross_validate(config, data, k=FOLDS, seed=0, device="cpu").mean[f"val_{name}"]
@@ -57,13 +58,19 @@ def score_config(dataset: str, split: int, config: dict[str, Any]) -> dict[str, 
     return {"holdout": holdout, "cv": cv, "test": test}
 
 
-def candidate_configs(dataset: str, count: int, seed: int) -> list[dict[str, Any]]:
-    """``count`` random configs of the default space for the data set, ``EPOCHS`` epochs."""
+@functools.cache
+def _split_of(dataset: str, split: int) -> Any:
+    """One split of a data set, loaded once per worker process (each scores many configs)."""
     from automl_nn import load_dataset
+
+    return load_dataset(dataset, seed=split)
+
+
+def candidate_configs(data: Any, count: int, seed: int) -> list[dict[str, Any]]:
+    """``count`` random configs of the default space for the data set, ``EPOCHS`` epochs."""
     from automl_nn.space import input_kind_of, load_space
     from automl_nn.trainable import trial_config
 
-    data = load_dataset(dataset)
     space = load_space("default").specialize(data.kind, input_kind_of(data.input_shape))
     rng = random.Random(seed)
     return [trial_config(space.sample(rng), EPOCHS) for _ in range(count)]
@@ -120,8 +127,9 @@ def run(quick: bool = False) -> dict[str, Any]:
     datasets: dict[str, Any] = {}
     with ProcessPoolExecutor(max_workers=2) as pool:
         for dataset in settings["datasets"]:
-            mode = "min" if load_dataset(dataset).kind == "regression" else "max"
-            configs = candidate_configs(dataset, settings["configs"], seed=0)
+            data = load_dataset(dataset)
+            mode = "min" if data.kind == "regression" else "max"
+            configs = candidate_configs(data, settings["configs"], seed=0)
             splits = {}
             for split in settings["splits"]:
                 jobs = [pool.submit(score_config, dataset, split, c) for c in configs]

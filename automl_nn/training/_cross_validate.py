@@ -143,10 +143,6 @@ class CrossValidatedRun:
     def device(self) -> torch.device:
         return self.folds[0].device
 
-    @property
-    def epoch_count(self) -> int:
-        return self.folds[0].epoch_count
-
     def run(self, on_epoch: EpochCallback | None = None) -> str:
         """Train the remaining epochs of every fold; return the final status."""
         limit = self.time_limit_s
