@@ -85,6 +85,10 @@ def kill_driver_after_two_trials(uri: str, experiment: str, storage: Path, tmp: 
     assert completed_children(uri, experiment) < NUM_TRIALS, "the search ended before the kill"
 
 
+# The two tests that kill a driver start a second Ray in the driver's process: about 40 s each
+# on 2 cores, so they run in the slow tier (CI runs it); tests/cli/test_resume_command.py
+# keeps resume in the default suite.
+@pytest.mark.slow
 def test_resume_after_sigkill_keeps_trials_and_mlflow_whole(store, tmp_path) -> None:
     uri, experiment = store["tracking_uri"], store["experiment"]
     storage = tmp_path / "runs"
@@ -123,6 +127,7 @@ def test_resume_refuses_a_folder_that_is_not_a_search(tmp_path) -> None:
         automl_nn.resume(tmp_path)
 
 
+@pytest.mark.slow  # a second Ray in the driver's process, as above
 def test_ctrl_c_closes_the_search_as_killed_and_resume_continues_its_rl_controller(
     store, tmp_path
 ) -> None:

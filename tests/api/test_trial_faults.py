@@ -40,7 +40,7 @@ FAULTY_SPACE = {
 def test_each_fault_has_its_status_and_reason_and_the_search_goes_on(store) -> None:
     result = search(
         "wine", FAULTY_SPACE, searcher="grid", scheduler="fifo", num_trials=8, max_epochs=2,
-        trial_timeout_s=1.0, max_failures=0, plugins=[PLUGIN], **store,
+        trial_timeout_s=1.0, max_failures=0, plugins=[PLUGIN], cv_folds=None, **store,
     )  # fmt: skip
     board = result.leaderboard.set_index(["config.model.family", "config.optimizer.lr"])
     behaviour = result.leaderboard.set_index("trial_id")["config.model.behaviour"]
