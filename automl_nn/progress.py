@@ -17,6 +17,10 @@ MIN_SECONDS_BETWEEN_LINES = 5.0
 class ProgressCallback(Callback):
     """Prints one line when a trial ends (and at most every few seconds otherwise).
 
+    The best shown is the best of the trials' latest values, as the leaderboard ranks trials
+    by their last value: a trial that peaked and fell back shows where it stands now, and a
+    trial that errored or whose latest value is not finite drops out.
+
     Example line::
 
         [  1m05s] trials 7/20 done, 2 running, 1 failed | best val_accuracy 0.9812 (3f2a_00004)
@@ -37,14 +41,16 @@ class ProgressCallback(Callback):
         self.stream = stream or sys.stdout
         self.started = time.monotonic()
         self.last_line = 0.0
-        self.best: tuple[float, str] | None = None
+        self.latest: dict[str, float] = {}
 
     def on_trial_result(
         self, iteration: int, trials: list[Trial], trial: Trial, result: dict, **info: Any
     ) -> None:
         value = result.get(self.metric)
-        if isinstance(value, (int, float)) and math.isfinite(value) and self._better(value):
-            self.best = (float(value), trial.trial_id)
+        if isinstance(value, (int, float)) and math.isfinite(value):
+            self.latest[trial.trial_id] = float(value)
+        else:
+            self.latest.pop(trial.trial_id, None)
         if time.monotonic() - self.last_line >= MIN_SECONDS_BETWEEN_LINES:
             self._print(trials)
 
@@ -52,12 +58,17 @@ class ProgressCallback(Callback):
         self._print(trials)
 
     def on_trial_error(self, iteration: int, trials: list[Trial], trial: Trial, **info: Any):
+        self.latest.pop(trial.trial_id, None)
         self._print(trials)
 
-    def _better(self, value: float) -> bool:
-        if self.best is None:
-            return True
-        return value > self.best[0] if self.mode == "max" else value < self.best[0]
+    @property
+    def best(self) -> tuple[float, str] | None:
+        """(value, trial id) of the best latest value, or None before any finite value."""
+        if not self.latest:
+            return None
+        pick = max if self.mode == "max" else min
+        trial_id = pick(self.latest, key=self.latest.__getitem__)
+        return self.latest[trial_id], trial_id
 
     def _print(self, trials: list[Trial]) -> None:
         self.last_line = time.monotonic()
@@ -69,8 +80,9 @@ class ProgressCallback(Callback):
             f"[{_duration(elapsed):>7}] trials {done}/{self.num_trials} done, "
             f"{running} running, {failed} failed"
         ]
-        if self.best is not None:
-            parts.append(f"best {self.metric} {self.best[0]:.4f} ({self.best[1]})")
+        best = self.best
+        if best is not None:
+            parts.append(f"best {self.metric} {best[0]:.4f} ({best[1]})")
         if self.time_budget_s is not None:
             parts.append(f"time left {_duration(max(0.0, self.time_budget_s - elapsed))}")
         print(" | ".join(parts), file=self.stream, flush=True)
