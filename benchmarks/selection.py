@@ -30,13 +30,14 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+from automl_nn.defaults import DEFAULT_MAX_EPOCHS
 from benchmarks._report import machine, machine_lines, markdown_table, write_results
 
 NAME = "selection"
 FULL = {"datasets": ("breast_cancer", "diabetes", "wine"), "splits": (1, 2, 3, 4, 5), "configs": 24}
 QUICK = {"datasets": ("wine",), "splits": (1, 2), "configs": 6}
 FOLDS = 5
-EPOCHS = 20  # automl_nn.defaults.DEFAULT_MAX_EPOCHS
+EPOCHS = DEFAULT_MAX_EPOCHS  # what a default search trains each trial for
 TOP = 3
 RANKINGS = ("holdout", "cv")
 
