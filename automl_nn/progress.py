@@ -10,6 +10,8 @@ from typing import Any, TextIO
 from ray.tune import Callback
 from ray.tune.experiment import Trial
 
+from automl_nn.results import FAILED_STATUSES
+
 # Print at most this often (a line per trial end is plenty for long searches).
 MIN_SECONDS_BETWEEN_LINES = 5.0
 
@@ -19,7 +21,8 @@ class ProgressCallback(Callback):
 
     The best shown is the best of the trials' latest values, as the leaderboard ranks trials
     by their last value: a trial that peaked and fell back shows where it stands now, and a
-    trial that errored or whose latest value is not finite drops out.
+    trial that errored, ran past its time limit (the leaderboard ranks both after every
+    other trial) or whose latest value is not finite drops out.
 
     Example line::
 
@@ -47,7 +50,8 @@ class ProgressCallback(Callback):
         self, iteration: int, trials: list[Trial], trial: Trial, result: dict, **info: Any
     ) -> None:
         value = result.get(self.metric)
-        if isinstance(value, (int, float)) and math.isfinite(value):
+        failed = result.get("fit_status") in FAILED_STATUSES
+        if isinstance(value, (int, float)) and math.isfinite(value) and not failed:
             self.latest[trial.trial_id] = float(value)
         else:
             self.latest.pop(trial.trial_id, None)

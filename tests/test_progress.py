@@ -18,8 +18,10 @@ def progress(mode: str) -> tuple[ProgressCallback, io.StringIO]:
     return callback, stream
 
 
-def report(callback: ProgressCallback, trial: Trial, value: float) -> None:
-    callback.on_trial_result(0, [trial], trial, {"val_accuracy": value})
+def report(
+    callback: ProgressCallback, trial: Trial, value: float, fit_status: str = "running"
+) -> None:
+    callback.on_trial_result(0, [trial], trial, {"val_accuracy": value, "fit_status": fit_status})
 
 
 def test_a_trial_that_peaked_and_fell_back_shows_its_latest_value() -> None:
@@ -48,3 +50,18 @@ def test_min_mode_errors_and_non_finite_values_leave_the_best() -> None:
     report(callback, low, 0.2)
     callback.on_trial_error(0, [low, high], low)
     assert callback.best == (0.5, "high")
+
+
+def test_a_trial_that_ran_past_its_time_limit_drops_out_as_on_the_leaderboard() -> None:
+    callback, stream = progress("max")
+    slow, steady = (
+        Trial("fake", trial_id="slow", stub=True),
+        Trial("fake", trial_id="steady", stub=True),
+    )
+    report(callback, steady, 0.90, "completed")
+    report(callback, slow, 0.95)
+    assert callback.best == (0.95, "slow")
+    report(callback, slow, 0.96, "timed_out")  # ranked after every completed trial
+    callback.on_trial_complete(0, [slow, steady], slow)
+    assert callback.best == (0.90, "steady")
+    assert stream.getvalue().splitlines()[-1].endswith("best val_accuracy 0.9000 (steady)")
