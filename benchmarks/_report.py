@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS_PATH = "benchmarks/results"  # RESULTS, relative to the repository's root
 
 
 def machine() -> dict[str, Any]:
@@ -34,25 +35,33 @@ def machine() -> dict[str, Any]:
     }
 
 
-def code_version() -> str:
+def code_version(repository: Path = RESULTS.parent.parent) -> str:
     """The repository's commit (``-dirty`` with uncommitted changes), or ``unknown``.
 
-    Stored with every search of a long run, whose searches may span several commits.
+    Stored with every search of a long run, whose searches may span several commits. The
+    run's own result files (``benchmarks/results/``) do not make it dirty: a long run
+    appends to them after its first search.
     """
     import subprocess
 
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=repository, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+
     try:
-        described = subprocess.run(
-            ["git", "describe", "--always", "--dirty"],
-            cwd=RESULTS.parent,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
+        commit = git("rev-parse", "--short", "HEAD")
+        changes = git(
+            "status",
+            "--porcelain",
+            "--untracked-files=no",
+            "--",
+            ":/",
+            f":(top,exclude){RESULTS_PATH}",
         )
     except (OSError, subprocess.SubprocessError):
         return "unknown"
-    return described.stdout.strip() or "unknown"
+    return f"{commit}-dirty" if changes else commit or "unknown"
 
 
 def _cpu_model() -> str:

@@ -6,13 +6,14 @@ bookkeeping (what is skipped, what is stored, what the report covers), not the t
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from benchmarks import nas_mnist1d, peers
-from benchmarks._report import RunStore
+from benchmarks._report import RESULTS_PATH, RunStore, code_version
 
 
 def test_a_run_store_gives_back_what_was_appended_in_order(tmp_path: Path) -> None:
@@ -192,3 +193,32 @@ def test_nas_reruns_stored_searches_made_with_other_searcher_options(
         (run["searcher"], run.get("searcher_options") == smaller) for run in payload["runs"]
     }
     assert reported == {("random", False), ("optuna", False), ("evolution", False), ("rl", False)}
+
+
+def test_the_code_version_is_dirty_for_code_changes_not_for_the_runs_own_results(
+    tmp_path: Path,
+) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    results, code = tmp_path / RESULTS_PATH / "runs.jsonl", tmp_path / "benchmarks" / "peers.py"
+    results.parent.mkdir(parents=True)
+    results.write_text("{}\n")
+    code.write_text("BUDGET = 1\n")
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "first")
+    clean = code_version(tmp_path)
+    assert clean != "unknown" and not clean.endswith("-dirty")
+    results.write_text("{}\n{}\n")  # a long run appended a search
+    assert code_version(tmp_path) == clean
+    (tmp_path / "package.py").write_text("changed = True\n")
+    git("add", "package.py")  # a change outside benchmarks/, seen from any folder
+    assert code_version(tmp_path) == code_version(tmp_path / "benchmarks") == f"{clean}-dirty"
+    git("rm", "-q", "--cached", "package.py")
+    code.write_text("BUDGET = 2\n")
+    assert code_version(tmp_path / RESULTS_PATH) == f"{clean}-dirty"
+
+
+def test_the_code_version_outside_a_repository_is_unknown(tmp_path: Path) -> None:
+    assert code_version(tmp_path) == "unknown"
