@@ -86,8 +86,9 @@ def print_search_report(result: SearchResult) -> None:
 
 
 def print_test_metrics(final: FitResult) -> None:
-    """The test metrics of the best config retrained on train+val."""
-    print("\nTest metrics of the best config, retrained on train+val:")
+    """The test metrics of the best config retrained on train+val, and its epochs."""
+    epochs = len(final.history)
+    print(f"\nTest metrics of the best config, retrained on train+val for {epochs} epochs:")
     for name, value in sorted(final.test_metrics.items()):
         shown = _number(value) if math.isfinite(value) else str(value)
         print(f"  {name:<16} {shown}")

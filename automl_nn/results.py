@@ -134,6 +134,20 @@ class SearchResult:
         statuses = self.leaderboard.get("status", pd.Series(dtype=str))
         return len(statuses) > 0 and bool(statuses.isin(FAILED_STATUSES).all())
 
+    @property
+    def best_epochs(self) -> int:
+        """The epochs the best trial trained (its last report's), which retraining repeats.
+
+        ``max_epochs`` when the leaderboard does not say (no successful trial, or a trial
+        without an epoch count).
+        """
+        board = self.leaderboard
+        if self.best_trial_id is None or "epochs" not in board:
+            return self.max_epochs
+        epochs = board.loc[board.trial_id == self.best_trial_id, "epochs"]
+        trained = int(epochs.iloc[0]) if len(epochs) else 0
+        return trained if 1 <= trained <= self.max_epochs else self.max_epochs
+
     # -- at the end of a search ----------------------------------------------------------
 
     def log_summary(self) -> None:
@@ -220,6 +234,14 @@ class SearchResult:
     ) -> FitResult:
         """Train the best config on train+val, test it, and log both to the parent run.
 
+        By default the retraining repeats what the search validated, on more data: the best
+        config for as many epochs as the best trial trained (``best_epochs``: fewer than
+        ``max_epochs`` when early stopping, the scheduler or the time budget ended it
+        sooner), its learning-rate schedule laid out over ``max_epochs`` as in the trial.
+        ``epochs`` trains that many instead, the schedule laid out over them. Early stopping
+        is off either way: the validation split is training data here, so its loss cannot
+        say when to stop (the returned ``history`` still reports it on that split).
+
         The test split is used here for the first time. ``test_metrics`` of the returned
         FitResult holds ``test_accuracy`` (and the rest) or ``test_mse`` and friends.
         ``device`` is :func:`~automl_nn.training.fit`'s (None: this process's GPU when
@@ -228,7 +250,7 @@ class SearchResult:
         Example::
 
             final = result.retrain_best()
-            print(final.test_metrics["test_accuracy"])
+            print(final.test_metrics["test_accuracy"], len(final.history))
         """
         from automl_nn.errors import ConfigError
         from automl_nn.trainable import trial_config
@@ -238,10 +260,18 @@ class SearchResult:
             raise SearchError("the search has no successful trial to retrain")
         if epochs is not None and (not isinstance(epochs, int) or epochs < 1):
             raise ConfigError(
-                "epochs", epochs, "an integer >= 1, or None for the search's max_epochs"
+                "epochs", epochs, "an integer >= 1, or None for the epochs the best trial trained"
             )
         config = trial_config(self.best_config, epochs or self.max_epochs)
-        final = fit(config, self.data.merged_train_val(), seed=self.seed, device=device)
+        config.setdefault("regularization", {})["early_stopping"] = None
+        last_epoch = epochs or self.best_epochs
+        final = fit(
+            config,
+            self.data.merged_train_val(),
+            seed=self.seed,
+            device=device,
+            on_epoch=lambda epoch, _metrics: epoch >= last_epoch,
+        )
         loss = final.config["loss"]
         final.test_metrics = {
             f"test_{name}": value

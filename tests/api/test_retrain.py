@@ -1,0 +1,103 @@
+"""retrain_best repeats what the search validated: the best trial's epochs, its schedule, no stop.
+
+The results are built by hand (no search runs): the subject is how the winner is retrained,
+not how it was found.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from automl_nn import SearchResult, fit, load_dataset
+from automl_nn.errors import ConfigError
+from automl_nn.trainable import trial_config
+
+MAX_EPOCHS = 6
+# A cosine schedule over the search's epochs, and early stopping that would stop at once.
+BEST_CONFIG = {
+    "model": {"family": "mlp", "depth": 1, "width": 16},
+    "optimizer": {"name": "adam", "lr": 0.05},
+    "schedule": {"name": "cosine"},
+    "regularization": {"early_stopping": 1},
+    "training": {"batch_size": 32},
+}
+COMPARED = ("epoch", "train_loss", "val_loss", "lr")
+
+
+def searched(best_trial_epochs: int | None, tmp_path: Path) -> SearchResult:
+    """A finished search of two trials whose winner trained ``best_trial_epochs`` epochs."""
+    board = pd.DataFrame(
+        {
+            "trial_id": ["best", "other"],
+            "status": ["completed", "completed"],
+            "val_accuracy": [0.95, 0.90],
+        }
+    )
+    if best_trial_epochs is not None:
+        board["epochs"] = [best_trial_epochs, MAX_EPOCHS]
+    return SearchResult(
+        best_config=BEST_CONFIG,
+        best_metric=0.95,
+        best_trial_id="best",
+        metric="val_accuracy",
+        mode="max",
+        leaderboard=board,
+        mlflow_parent_run_id=None,
+        experiment_path=str(tmp_path),
+        data=load_dataset("wine"),
+        max_epochs=MAX_EPOCHS,
+        seed=3,
+    )
+
+
+def compared(history: list[dict[str, float]]) -> list[dict[str, float]]:
+    return [{key: row[key] for key in COMPARED} for row in history]
+
+
+def trained_on_train_and_val(epochs: int, result: SearchResult) -> list[dict[str, float]]:
+    """The first epochs of the best config trained for ``epochs`` without early stopping."""
+    config = trial_config(BEST_CONFIG, epochs)
+    config["regularization"] = {"early_stopping": None}
+    return compared(fit(config, result.data.merged_train_val(), seed=result.seed).history)
+
+
+def test_a_winner_that_stopped_early_is_retrained_for_its_epochs_on_its_schedule(
+    tmp_path,
+) -> None:
+    result = searched(best_trial_epochs=3, tmp_path=tmp_path)
+    assert result.best_epochs == 3
+    final = result.retrain_best()
+    assert len(final.history) == 3 and final.status == "stopped"
+    # The same first 3 epochs as a 6-epoch run: the cosine schedule spans max_epochs.
+    assert compared(final.history) == trained_on_train_and_val(MAX_EPOCHS, result)[:3]
+    assert 0 <= final.test_metrics["test_accuracy"] <= 1
+
+
+def test_retraining_never_early_stops_on_the_validation_split_it_trains_on(tmp_path) -> None:
+    result = searched(best_trial_epochs=MAX_EPOCHS, tmp_path=tmp_path)
+    final = result.retrain_best()
+    assert final.config["regularization"]["early_stopping"] is None
+    assert len(final.history) == MAX_EPOCHS and final.status == "completed"
+    assert compared(final.history) == trained_on_train_and_val(MAX_EPOCHS, result)
+
+
+def test_epochs_given_train_that_many_on_a_schedule_laid_over_them(tmp_path) -> None:
+    result = searched(best_trial_epochs=3, tmp_path=tmp_path)
+    final = result.retrain_best(epochs=4)
+    assert len(final.history) == 4 and final.status == "completed"
+    assert compared(final.history) == trained_on_train_and_val(4, result)
+
+
+@pytest.mark.parametrize("epochs", [None, 0, MAX_EPOCHS + 1])
+def test_without_a_usable_epoch_count_the_winner_trains_max_epochs(tmp_path, epochs) -> None:
+    assert searched(best_trial_epochs=epochs, tmp_path=tmp_path).best_epochs == MAX_EPOCHS
+
+
+@pytest.mark.parametrize("epochs", [0, -2, 2.5, "3"])
+def test_a_bad_epoch_count_is_refused_by_name(tmp_path, epochs) -> None:
+    with pytest.raises(ConfigError) as caught:
+        searched(best_trial_epochs=3, tmp_path=tmp_path).retrain_best(epochs=epochs)
+    assert caught.value.field == "epochs" and caught.value.value == epochs
