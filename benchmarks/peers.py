@@ -41,7 +41,7 @@ Figures per (tool, data set, budget, seed), all on the validation split during t
   and from the objective's own clock for Optuna;
 - ``time_to_target_s``: when the curve first reaches the data set's target (None: never);
 - ``test``: the winner retrained on train+val and tested once (outside the clock):
-  ``SearchResult.retrain_best()`` for automl_nn (since 2026-11-26 evening: the epochs its
+  ``SearchResult.retrain_best()`` for automl_nn (since 2e8f1f8: the epochs its
   winner trained, up to 20, without early stopping), the peer's own loop for 20 epochs.
 
 Metrics: ``val_accuracy`` / ``test_accuracy`` (higher is better) for classes; ``val_mse`` /
