@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
-RESULTS_PATH = "benchmarks/results"  # RESULTS, relative to the repository's root
+RESULTS_PATH = RESULTS.relative_to(RESULTS.parents[1]).as_posix()  # from the repository root
 
 
 def machine() -> dict[str, Any]:
@@ -35,7 +35,7 @@ def machine() -> dict[str, Any]:
     }
 
 
-def code_version(repository: Path = RESULTS.parent.parent) -> str:
+def code_version(repository: Path = RESULTS.parents[1]) -> str:
     """The repository's commit (``-dirty`` with uncommitted changes), or ``unknown``.
 
     Stored with every search of a long run, whose searches may span several commits. The
