@@ -124,12 +124,24 @@ QUICK: dict[str, tuple[Any, ...]] = {
     "tools": (DEFAULT_TOOL, *PEERS),
 }
 MET, MISSED, NOT_MEASURED = "met", "MISSED", "not measured"
-# What automl_nn's searches ran with before the benchmark recorded it (until 2026-11-26):
-# val_loss for regression (it ranked Huber-trained trials by their smaller Huber loss), and
-# every trial validated on the validation split.
+# How ``retrain_best`` trains the winner since 2e8f1f8; change it with that rule, so that
+# searches retrained the old way stop counting.
+RETRAIN_RULE = "the winner's validated epochs, no early stopping"
+RETRAIN_RULE_BEFORE_2E8F1F8 = "max_epochs, the config's early stopping on the validation split"
+# What automl_nn's searches ran with before the benchmark recorded it: val_loss for regression
+# (it ranked Huber-trained trials by their smaller Huber loss) and every trial validated on the
+# validation split (until 2026-11-26); the retrain rule until 2e8f1f8 (2026-11-27).
 SETTINGS_BEFORE_RECORDING = {
-    "regression": {"metric": "val_loss", "cv_folds": None},
-    "classification": {"metric": "val_accuracy", "cv_folds": None},
+    "regression": {
+        "metric": "val_loss",
+        "cv_folds": None,
+        "retrain": RETRAIN_RULE_BEFORE_2E8F1F8,
+    },
+    "classification": {
+        "metric": "val_accuracy",
+        "cv_folds": None,
+        "retrain": RETRAIN_RULE_BEFORE_2E8F1F8,
+    },
 }
 TARGET_C_ACCURACY = 0.995
 TARGET_C_BUDGET = 600
@@ -440,7 +452,7 @@ def run_automl_nn(tool: str, data: Any, budget: float, seed: int, storage: str) 
     retrain_started = time.time()
     test = result.retrain_best().test_metrics[test_key(data)]
     retrain_s = time.time() - retrain_started
-    settings = {"metric": result.metric, "cv_folds": result.cv_folds}
+    settings = {"metric": result.metric, "cv_folds": result.cv_folds, "retrain": RETRAIN_RULE}
     return SearchRun(reports, elapsed, float(test), result.best_config, retrain_s, settings)
 
 
@@ -928,17 +940,18 @@ def run_key(run: dict[str, Any]) -> tuple[str, str, float, int]:
 
 
 def search_settings(run: dict[str, Any]) -> dict[str, Any]:
-    """The metric and cv_folds a stored automl_nn search ran with (empty for the peers).
+    """The metric, cv_folds and retrain rule a stored automl_nn search ran with (peers: empty).
 
-    Searches stored before they were recorded ran with the defaults of their day.
+    A setting stored before the benchmark recorded it ran as in ``SETTINGS_BEFORE_RECORDING``.
     """
     if run["tool"] in PEERS:
         return {}
-    return run.get("search_settings") or SETTINGS_BEFORE_RECORDING[_task_of(run["dataset"])]
+    before = SETTINGS_BEFORE_RECORDING[_task_of(run["dataset"])]
+    return {**before, **run.get("search_settings", {})}
 
 
 def settings_today(run: dict[str, Any]) -> dict[str, Any]:
-    """The metric and cv_folds the same search resolves today (empty for the peers)."""
+    """The metric, cv_folds and retrain rule of the same search today (empty for the peers)."""
     from automl_nn.api import default_metric, resolve_cv_folds
 
     if run["tool"] in PEERS:
@@ -946,6 +959,7 @@ def settings_today(run: dict[str, Any]) -> dict[str, Any]:
     return {
         "metric": default_metric(_task_of(run["dataset"])),
         "cv_folds": resolve_cv_folds("auto", _dataset(run["dataset"])),
+        "retrain": RETRAIN_RULE,
     }
 
 

@@ -289,9 +289,11 @@ def test_report_only_runs_nothing_and_reports_the_stored_searches(
 ) -> None:
     store = RunStore(tmp_path / "peers_runs.jsonl")
     stored = run_record(DEFAULT_TOOL, "mnist1d", 600, 0, 0.996, 30.0)
+    today = {"metric": "val_accuracy", "cv_folds": None, "retrain": benchmarks.peers.RETRAIN_RULE}
     store.append(
         stored
         | {"max_epochs": benchmarks.peers.MAX_EPOCHS, "curve": [[30.0, 0.99]], "retrain_s": 55.0}
+        | {"search_settings": today}
     )
     monkeypatch.setattr(benchmarks.peers, "RUNS", store)
     for module in (benchmarks.peers, benchmarks._report):
@@ -319,21 +321,32 @@ def test_stored_searches_made_with_other_defaults_are_left_out_and_named(
 ) -> None:
     store = RunStore(tmp_path / "peers_runs.jsonl")
     common = {"max_epochs": benchmarks.peers.MAX_EPOCHS, "curve": [[10.0, 2800.0]], "mode": "min"}
+    rule, old_rule = benchmarks.peers.RETRAIN_RULE, benchmarks.peers.RETRAIN_RULE_BEFORE_2E8F1F8
     # Stored before the settings were recorded: val_loss on the validation split.
     store.append(run_record(DEFAULT_TOOL, "diabetes", 120, 0, 2700.0, 10.0) | common)
-    today = {"search_settings": {"metric": "val_mse", "cv_folds": 5}}
-    store.append(run_record(DEFAULT_TOOL, "diabetes", 120, 1, 2600.0, 10.0) | common | today)
+    # Today's metric and folds, stored before the retrain rule was recorded.
+    retrained_before = {"search_settings": {"metric": "val_mse", "cv_folds": 5}}
+    store.append(
+        run_record(DEFAULT_TOOL, "diabetes", 120, 1, 2650.0, 10.0) | common | retrained_before
+    )
+    today = {"search_settings": {"metric": "val_mse", "cv_folds": 5, "retrain": rule}}
+    store.append(run_record(DEFAULT_TOOL, "diabetes", 120, 2, 2600.0, 10.0) | common | today)
     monkeypatch.setattr(benchmarks.peers, "RUNS", store)
     for module in (benchmarks.peers, benchmarks._report):
         monkeypatch.setattr(module, "RESULTS", tmp_path)
     benchmarks.peers.main(
-        ["--datasets", "diabetes", "--budgets", "120", "--seeds", "0", "1", "--report-only"]
+        ["--datasets", "diabetes", "--budgets", "120", "--seeds", "0", "1", "2", "--report-only"]
     )
     payload = json.loads((tmp_path / "peers.json").read_text())
-    assert [run["seed"] for run in payload["runs"]] == [1]
+    assert [run["seed"] for run in payload["runs"]] == [2]
+    today_line = (
+        f"today's defaults give {{'metric': 'val_mse', 'cv_folds': 5, 'retrain': {rule!r}}}"
+    )
     assert payload["left_out"] == [
-        "default diabetes 120 s seed 0 (ran with {'metric': 'val_loss', 'cv_folds': None}, "
-        "today's defaults give {'metric': 'val_mse', 'cv_folds': 5})"
+        "default diabetes 120 s seed 0 (ran with {'metric': 'val_loss', 'cv_folds': None, "
+        f"'retrain': {old_rule!r}}}, {today_line})",
+        f"default diabetes 120 s seed 1 (ran with {{'metric': 'val_mse', 'cv_folds': 5, "
+        f"'retrain': {old_rule!r}}}, {today_line})",
     ]
     markdown = (tmp_path / "peers.md").read_text()
     assert "left out" in markdown and "default on diabetes (5 folds)" in markdown

@@ -27,9 +27,11 @@ def test_a_run_store_gives_back_what_was_appended_in_order(tmp_path: Path) -> No
 
 
 def _peer_record(tool: str, data: Any, budget: float, seed: int, epochs: int) -> dict[str, Any]:
+    """A stored search as one run today would store it (automl_nn's settings included)."""
+    dataset = data if isinstance(data, str) else data.name
     return {
         "tool": tool,
-        "dataset": data if isinstance(data, str) else data.name,
+        "dataset": dataset,
         "budget_s": float(budget),
         "seed": seed,
         "max_epochs": epochs,
@@ -43,6 +45,7 @@ def _peer_record(tool: str, data: Any, budget: float, seed: int, epochs: int) ->
         "load_average_1min": [0.0, 0.0],
         "curve": [[1.0, 0.9]],
         "best_config": {},
+        "search_settings": peers.settings_today({"tool": tool, "dataset": dataset}),
     }
 
 
