@@ -253,8 +253,7 @@ class SearchResult:
             print(final.test_metrics["test_accuracy"], len(final.history))
         """
         from automl_nn.errors import ConfigError
-        from automl_nn.trainable import trial_config
-        from automl_nn.training import evaluate, fit, on_cpu
+        from automl_nn.training import evaluate, on_cpu
 
         if self.best_trial_id is None:
             raise SearchError("the search has no successful trial to retrain")
@@ -262,15 +261,13 @@ class SearchResult:
             raise ConfigError(
                 "epochs", epochs, "an integer >= 1, or None for the epochs the best trial trained"
             )
-        config = trial_config(self.best_config, epochs or self.max_epochs)
-        config.setdefault("regularization", {})["early_stopping"] = None
-        last_epoch = epochs or self.best_epochs
-        final = fit(
-            config,
-            self.data.merged_train_val(),
+        final = retrain_config(
+            self.best_config,
+            self.data,
+            epochs=epochs or self.best_epochs,
+            schedule_epochs=epochs or self.max_epochs,
             seed=self.seed,
             device=device,
-            on_epoch=lambda epoch, _metrics: epoch >= last_epoch,
         )
         loss = final.config["loss"]
         final.test_metrics = {
@@ -318,6 +315,35 @@ class SearchResult:
         }
         (folder / "config.json").write_text(json.dumps(summary, indent=2, default=str))
         return folder
+
+
+def retrain_config(
+    config: dict[str, Any],
+    data: TaskData,
+    *,
+    epochs: int,
+    schedule_epochs: int,
+    seed: int,
+    device: str | torch.device | None = None,
+) -> FitResult:
+    """Train ``config`` on train+val for ``epochs``, its schedule laid out over ``schedule_epochs``.
+
+    What :meth:`SearchResult.retrain_best` trains: no early stopping (the validation split is
+    training data here), so the model trains exactly ``epochs`` (at most ``schedule_epochs``)
+    unless it diverges.
+    """
+    from automl_nn.trainable import trial_config
+    from automl_nn.training import fit
+
+    full = trial_config(config, schedule_epochs)
+    full.setdefault("regularization", {})["early_stopping"] = None
+    return fit(
+        full,
+        data.merged_train_val(),
+        seed=seed,
+        device=device,
+        on_epoch=lambda epoch, _metrics: epoch >= epochs,
+    )
 
 
 def _history(results: list[dict[str, Any]]) -> pd.DataFrame:

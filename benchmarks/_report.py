@@ -64,6 +64,41 @@ def code_version(repository: Path = RESULTS.parents[1]) -> str:
     return f"{commit}-dirty" if changes else commit or "unknown"
 
 
+def speed_probe_s(rounds: int = 5) -> float:
+    """Seconds this machine takes for a fixed one-thread PyTorch workload now (best of rounds).
+
+    Stored with every search of a long run: searches at equal wall-clock budgets compare only
+    when they ran at about the same speed (a shared machine's speed varies between sittings).
+    """
+    import time
+
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(64, 40, generator=generator)
+    y = torch.randint(0, 10, (64,), generator=generator)
+    timings = []
+    try:
+        for _ in range(rounds):
+            torch.manual_seed(0)
+            model = torch.nn.Sequential(
+                torch.nn.Linear(40, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10)
+            )
+            optimizer = torch.optim.Adam(model.parameters())
+            started = time.perf_counter()
+            for _ in range(1000):
+                loss = torch.nn.functional.cross_entropy(model(x), y)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+            timings.append(time.perf_counter() - started)
+    finally:
+        torch.set_num_threads(threads)
+    return round(min(timings), 4)
+
+
 def _cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():

@@ -92,6 +92,7 @@ from benchmarks._report import (
     machine,
     machine_lines,
     markdown_table,
+    speed_probe_s,
     write_results,
 )
 from benchmarks.overhead import start_ray
@@ -143,6 +144,9 @@ SETTINGS_BEFORE_RECORDING = {
         "retrain": RETRAIN_RULE_BEFORE_2E8F1F8,
     },
 }
+# Searches at an equal wall-clock budget compare only when their machines ran at about the same
+# speed: speed probes (benchmarks._report.speed_probe_s) within this ratio of each other.
+SPEED_TOLERANCE = 1.25
 TARGET_C_ACCURACY = 0.995
 TARGET_C_BUDGET = 600
 
@@ -573,7 +577,7 @@ def _peer_outcome(
 
 def one_search(tool: str, data: Any, budget: float, seed: int) -> dict[str, Any]:
     """Run one tool once; the run's figures, curve and winner as a JSON-ready dict."""
-    load_before = os.getloadavg()[0]
+    load_before, probe = os.getloadavg()[0], speed_probe_s()
     with tempfile.TemporaryDirectory(prefix=f"automl_nn_peers_{tool}_") as storage:
         if tool == "optuna_direct":
             outcome = run_optuna_direct(data, budget, seed)
@@ -591,6 +595,7 @@ def one_search(tool: str, data: Any, budget: float, seed: int) -> dict[str, Any]
         "seed": seed,
         "max_epochs": MAX_EPOCHS,
         "code_version": code_version(),
+        "speed_probe_s": probe,
         "mode": mode,
         "best_val": curve[-1][1] if curve else math.nan,
         "test": outcome.test_metric,
@@ -848,7 +853,8 @@ def run(
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # as search sets it: no tables at verbose=0
     # Trials still pending when a budget ran out have no results; Ray warns about each one.
     logging.getLogger("ray.tune.analysis.experiment_analysis").setLevel(logging.ERROR)
-    stored, superseded = ({}, []) if quick else _stored_searches(chosen)
+    speed = None if quick or report_only else speed_probe_s()
+    stored, superseded, speed = ({}, [], speed) if quick else _stored_searches(chosen, speed)
     started, runs = time.perf_counter(), []
     for dataset in chosen["datasets"]:
         data = None  # loaded for the first search that runs (none with report_only)
@@ -876,6 +882,7 @@ def run(
             "targets": TARGETS,
             "ray_num_cpus": 2,
             "optuna_n_jobs": 2,
+            "speed_probe_s": speed,
         },
         "summary": rows,
         "targets_of_issue_7": [asdict(v) for v in (target_a(rows), target_b(rows), target_c(rows))],
@@ -885,12 +892,22 @@ def run(
             if any(run["dataset"] == dataset for run in runs)
         ],
         "runs": runs,
-        "left_out": [superseded_line(run) for run in superseded],
+        "left_out": [superseded_line(run, speed) for run in superseded],
         "duration_s": round(time.perf_counter() - started, 1),
         "machine": machine(),
     }
     write_results(NAME, payload, to_markdown(payload))
     return payload
+
+
+def _speed_line(speed: float | None) -> str:
+    """Which machine speed the reported searches share."""
+    if speed is None:
+        return "No stored search has a speed probe."
+    return (
+        f"Every search reported ran at a speed probe within {SPEED_TOLERANCE:g}x of {speed:g} s "
+        "(a fixed one-thread PyTorch workload timed before each search)."
+    )
 
 
 def _time_spent(payload: dict[str, Any]) -> str:
@@ -979,11 +996,22 @@ def _comparable(run: dict[str, Any]) -> bool:
     return run.get("max_epochs") == MAX_EPOCHS and search_settings(run) == settings_today(run)
 
 
+def same_speed(run: dict[str, Any], speed: float | None) -> bool:
+    """Whether a stored search ran at about ``speed`` (a speed probe; None: none to match)."""
+    probe = run.get("speed_probe_s")
+    if probe is None or speed is None:
+        return False
+    return max(probe, speed) / min(probe, speed) <= SPEED_TOLERANCE
+
+
 def _stored_searches(
-    chosen: dict[str, tuple[Any, ...]],
-) -> tuple[dict[tuple[str, str, float, int], dict[str, Any]], list[dict[str, Any]]]:
-    """The stored searches that count, by key, and those of the chosen grid that do not."""
-    counted, superseded = {}, []
+    chosen: dict[str, tuple[Any, ...]], speed: float | None = None
+) -> tuple[dict[tuple[str, str, float, int], dict[str, Any]], list[dict[str, Any]], float | None]:
+    """The stored searches that count, by key, those of the chosen grid that do not, and speed.
+
+    A search counts when it ran as today's would, at about ``speed`` (this machine's probe
+    when searches run; None: the median probe of the grid's stored searches, for reports).
+    """
     grid = {
         (tool, dataset, float(budget), seed)
         for tool in chosen["tools"]
@@ -991,21 +1019,36 @@ def _stored_searches(
         for budget in chosen["budgets"]
         for seed in chosen["seeds"]
     }
-    for run in RUNS.load():
-        if _comparable(run):
+    runs = RUNS.load()
+    if speed is None:
+        speed = stored_speed([run for run in runs if run_key(run) in grid and _comparable(run)])
+    counted, superseded = {}, []
+    for run in runs:
+        if _comparable(run) and same_speed(run, speed):
             counted[run_key(run)] = run
         elif run_key(run) in grid:
             superseded.append(run)
-    return counted, superseded
+    return counted, superseded, speed
 
 
-def superseded_line(run: dict[str, Any]) -> str:
+def stored_speed(runs: Sequence[dict[str, Any]]) -> float | None:
+    """The median speed probe of stored searches (None when none has one)."""
+    probes = [run["speed_probe_s"] for run in runs if run.get("speed_probe_s") is not None]
+    return statistics.median(probes) if probes else None
+
+
+def superseded_line(run: dict[str, Any], speed: float | None = None) -> str:
     """Why a stored search no longer counts, in a few words."""
     tool, dataset, budget, seed = run_key(run)
+    probe = run.get("speed_probe_s")
     if run.get("max_epochs") != MAX_EPOCHS:
         why = f"{run.get('max_epochs')} epochs per trial, not {MAX_EPOCHS}"
-    else:
+    elif not _comparable(run):
         why = f"ran with {search_settings(run)}, today's defaults give {settings_today(run)}"
+    elif probe is None:
+        why = "no speed probe: ran before they were stored, on a machine of unknown speed"
+    else:
+        why = f"machine speed probe {probe:g} s, the others' {speed:g} s"
     return f"{tool} {dataset} {budget:g} s seed {seed} ({why})"
 
 
@@ -1095,7 +1138,7 @@ def to_markdown(payload: dict[str, Any]) -> str:
             "train+val and tested once: median [min, max] over seeds; accuracy, or MSE for "
             "diabetes. Time to target: median over seeds from the tool's call (a seed that "
             f"never got there counts as infinite; reached/seeds in brackets). Targets: {targets}."
-            f" {_time_spent(payload)}",
+            f" {_time_spent(payload)} {_speed_line(settings.get('speed_probe_s'))}",
             "",
             summary_table(payload["summary"]),
             "",

@@ -50,7 +50,7 @@ def score_config(dataset: str, split: int, config: dict[str, Any]) -> dict[str, 
     from automl_nn.api import default_metric
 
     torch.set_num_threads(1)
-    data = _split_of(dataset, split)
+    data = split_of(dataset, split)
     name = default_metric(data.kind).removeprefix("val_")
     holdout = fit(config, data, seed=0, device="cpu").metrics[f"val_{name}"]
     cv = cross_validate(config, data, k=FOLDS, seed=0, device="cpu").mean[f"val_{name}"]
@@ -60,7 +60,7 @@ def score_config(dataset: str, split: int, config: dict[str, Any]) -> dict[str, 
 
 
 @functools.cache
-def _split_of(dataset: str, split: int) -> Any:
+def split_of(dataset: str, split: int) -> Any:
     """One split of a data set, loaded once per worker process (each scores many configs)."""
     from automl_nn import load_dataset
 

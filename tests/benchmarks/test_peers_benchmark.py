@@ -115,6 +115,9 @@ def test_half_time_status(
     assert half_time_status(mine, peer, budget) == status
 
 
+PROBE_S = 0.25  # the speed probe of every search stored here, unless a test says otherwise
+
+
 def run_record(
     tool: str, dataset: str, budget: float, seed: int, test: float, ttt: float | None
 ) -> dict:
@@ -129,6 +132,7 @@ def run_record(
         "time_to_target_s": ttt,
         "trials": 10,
         "elapsed_s": budget + 5.0,
+        "speed_probe_s": PROBE_S,
     }
 
 
@@ -350,3 +354,38 @@ def test_stored_searches_made_with_other_defaults_are_left_out_and_named(
     ]
     markdown = (tmp_path / "peers.md").read_text()
     assert "left out" in markdown and "default on diabetes (5 folds)" in markdown
+
+
+def test_stored_searches_from_a_machine_of_another_speed_are_left_out_and_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = RunStore(tmp_path / "peers_runs.jsonl")
+    today = {"metric": "val_accuracy", "cv_folds": None, "retrain": benchmarks.peers.RETRAIN_RULE}
+    common = {"max_epochs": benchmarks.peers.MAX_EPOCHS, "curve": [[30.0, 0.99]]}
+    for seed, probe in enumerate([PROBE_S, PROBE_S * 1.1, PROBE_S * 2.6, None]):
+        record = run_record(DEFAULT_TOOL, "mnist1d", 120, seed, 0.99, 30.0)
+        store.append(record | common | {"search_settings": today, "speed_probe_s": probe})
+    monkeypatch.setattr(benchmarks.peers, "RUNS", store)
+    for module in (benchmarks.peers, benchmarks._report):
+        monkeypatch.setattr(module, "RESULTS", tmp_path)
+    seeds = ["--seeds", "0", "1", "2", "3"]
+    benchmarks.peers.main(["--datasets", "mnist1d", "--budgets", "120", *seeds, "--report-only"])
+    payload = json.loads((tmp_path / "peers.json").read_text())
+    # The median of the three probes (0.275 s) is the report's speed: 0.65 s is 2.4x slower.
+    assert [run["seed"] for run in payload["runs"]] == [0, 1]
+    assert payload["settings"]["speed_probe_s"] == pytest.approx(PROBE_S * 1.1)
+    assert payload["left_out"] == [
+        "default mnist1d 120 s seed 2 (machine speed probe 0.65 s, the others' 0.275 s)",
+        "default mnist1d 120 s seed 3 (no speed probe: ran before they were stored, on a "
+        "machine of unknown speed)",
+    ]
+    assert "ran at a speed probe within 1.25x of 0.275 s" in (tmp_path / "peers.md").read_text()
+
+
+def test_same_speed_allows_the_tolerance_either_way_and_needs_both_probes() -> None:
+    tolerance = benchmarks.peers.SPEED_TOLERANCE
+    assert benchmarks.peers.same_speed({"speed_probe_s": 1.0}, tolerance)
+    assert benchmarks.peers.same_speed({"speed_probe_s": tolerance}, 1.0)
+    assert not benchmarks.peers.same_speed({"speed_probe_s": 1.0}, tolerance * 1.01)
+    assert not benchmarks.peers.same_speed({}, 1.0)
+    assert not benchmarks.peers.same_speed({"speed_probe_s": 1.0}, None)

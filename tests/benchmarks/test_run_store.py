@@ -26,6 +26,9 @@ def test_a_run_store_gives_back_what_was_appended_in_order(tmp_path: Path) -> No
     assert loaded[0]["value"] == 0.5
 
 
+PROBE_S = 0.25  # this machine's speed probe in these tests, and every stored search's
+
+
 def _peer_record(tool: str, data: Any, budget: float, seed: int, epochs: int) -> dict[str, Any]:
     """A stored search as one run today would store it (automl_nn's settings included)."""
     dataset = data if isinstance(data, str) else data.name
@@ -46,6 +49,7 @@ def _peer_record(tool: str, data: Any, budget: float, seed: int, epochs: int) ->
         "curve": [[1.0, 0.9]],
         "best_config": {},
         "search_settings": peers.settings_today({"tool": tool, "dataset": dataset}),
+        "speed_probe_s": PROBE_S,
     }
 
 
@@ -61,6 +65,7 @@ def quiet_peers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
     monkeypatch.setattr(peers, "RUNS", RunStore(tmp_path / "peers_runs.jsonl"))
     monkeypatch.setattr(peers, "one_search", recorded_search)
     monkeypatch.setattr(peers, "start_ray", lambda: None)
+    monkeypatch.setattr(peers, "speed_probe_s", lambda: PROBE_S)
     monkeypatch.setattr(peers, "plot_dataset", lambda runs, dataset, tools: "")
     monkeypatch.setattr(peers, "write_results", lambda name, payload, markdown: None)
     return ran
@@ -87,6 +92,17 @@ def test_peers_runs_only_the_searches_it_has_not_stored(quiet_peers: list[tuple]
     )
     assert quiet_peers == []
     assert len(again["runs"]) == 4
+
+
+def test_peers_runs_again_a_search_stored_from_a_machine_of_another_speed(
+    quiet_peers: list[tuple],
+) -> None:
+    slower = _peer_record("default", "digits", 30, 0, peers.MAX_EPOCHS)
+    peers.RUNS.append(slower | {"speed_probe_s": PROBE_S * 2.6})
+    peers.RUNS.append(_peer_record("default", "digits", 30, 1, peers.MAX_EPOCHS))
+    payload = peers.run(datasets=["digits"], budgets=[30], seeds=[0, 1], tools=["default"])
+    assert quiet_peers == [("default", "digits", 30.0, 0)]
+    assert [run["speed_probe_s"] for run in payload["runs"]] == [PROBE_S, PROBE_S]
 
 
 def test_quick_peers_neither_reads_nor_writes_the_store(quiet_peers: list[tuple]) -> None:
