@@ -707,7 +707,9 @@ def target_a(rows: Sequence[dict[str, Any]]) -> Verdict:
     statuses = []
     for dataset in dict.fromkeys(r["dataset"] for r in rows):
         budget = _largest_full_budget(rows, dataset)
-        if budget is None:
+        if budget is None:  # the data set counts, unjudged: "every data set" is not shown
+            statuses.append(NOT_MEASURED)
+            verdict.details.append(f"{dataset}: no budget where the default and both peers ran")
             continue
         mine = _row(rows, dataset, budget, DEFAULT_TOOL)
         peers = {peer: _row(rows, dataset, budget, peer) for peer in PEERS}
@@ -893,6 +895,7 @@ def run(
         ],
         "runs": runs,
         "left_out": [superseded_line(run, speed) for run in superseded],
+        "left_out_by_reason": left_out_by_reason(superseded, speed),
         "duration_s": round(time.perf_counter() - started, 1),
         "machine": machine(),
     }
@@ -941,12 +944,13 @@ def _cross_validated_lines(runs: Sequence[dict[str, Any]]) -> list[str]:
     ]
 
 
-def _left_out_lines(left_out: Sequence[str]) -> list[str]:
-    if not left_out:
+def _left_out_lines(by_reason: dict[str, list[str]]) -> list[str]:
+    if not by_reason:
         return []
     return [
-        f"Stored searches left out (superseded; a run that is not --report-only runs them "
-        f"again): {'; '.join(left_out)}.",
+        "Stored searches left out (superseded; a run that is not --report-only runs them again):",
+        "",
+        *(f"- {reason}: {'; '.join(cells)}" for reason, cells in by_reason.items()),
         "",
     ]
 
@@ -1038,18 +1042,37 @@ def stored_speed(runs: Sequence[dict[str, Any]]) -> float | None:
 
 
 def superseded_line(run: dict[str, Any], speed: float | None = None) -> str:
-    """Why a stored search no longer counts, in a few words."""
+    """Which stored search no longer counts, and why, in a few words."""
     tool, dataset, budget, seed = run_key(run)
+    return f"{tool} {dataset} {budget:g} s seed {seed} ({left_out_reason(run, speed)})"
+
+
+def left_out_reason(run: dict[str, Any], speed: float | None) -> str:
+    """Why a stored search no longer counts (``speed``: the report's speed probe)."""
     probe = run.get("speed_probe_s")
     if run.get("max_epochs") != MAX_EPOCHS:
-        why = f"{run.get('max_epochs')} epochs per trial, not {MAX_EPOCHS}"
-    elif not _comparable(run):
-        why = f"ran with {search_settings(run)}, today's defaults give {settings_today(run)}"
-    elif probe is None:
-        why = "no speed probe: ran before they were stored, on a machine of unknown speed"
-    else:
-        why = f"machine speed probe {probe:g} s, the others' {speed:g} s"
-    return f"{tool} {dataset} {budget:g} s seed {seed} ({why})"
+        return f"{run.get('max_epochs')} epochs per trial, not {MAX_EPOCHS}"
+    if not _comparable(run):
+        return f"ran with {search_settings(run)}, today's defaults give {settings_today(run)}"
+    if probe is None:
+        return "no speed probe: ran before they were stored, on a machine of unknown speed"
+    return f"machine speed probe {probe:g} s, the others' {speed:g} s"
+
+
+def left_out_by_reason(runs: Sequence[dict[str, Any]], speed: float | None) -> dict[str, list]:
+    """The left-out searches grouped by reason, then by tool, data set and budget (seeds)."""
+    grouped: dict[str, dict[tuple[str, str, float], list[int]]] = {}
+    for run in runs:
+        tool, dataset, budget, seed = run_key(run)
+        cells = grouped.setdefault(left_out_reason(run, speed), {})
+        cells.setdefault((tool, dataset, budget), []).append(seed)
+    return {
+        reason: [
+            f"{tool} {dataset} {budget:g} s (seed {', '.join(map(str, sorted(seeds)))})"
+            for (tool, dataset, budget), seeds in cells.items()
+        ]
+        for reason, cells in grouped.items()
+    }
 
 
 def _rotated(tools: Sequence[str], shift: int) -> list[str]:
@@ -1143,7 +1166,7 @@ def to_markdown(payload: dict[str, Any]) -> str:
             summary_table(payload["summary"]),
             "",
             *_cross_validated_lines(payload["runs"]),
-            *_left_out_lines(payload.get("left_out", [])),
+            *_left_out_lines(payload.get("left_out_by_reason", {})),
             "## Targets of issue 7",
             "",
             *verdicts,

@@ -171,6 +171,11 @@ def test_target_a_needs_the_default_to_beat_both_peers_on_every_data_set() -> No
     worse_mse = [*beats[:3], (DEFAULT_TOOL, "diabetes", 30, 2950.0, None), *beats[4:]]
     assert target_a(rows_of(worse_mse)).status == MISSED
     assert target_a(rows_of(beats[:2])).status == NOT_MEASURED  # one peer missing
+    # Beating both on digits says nothing about diabetes, where the peers did not run.
+    verdict = target_a(rows_of([*beats[:3], beats[3]]))
+    assert verdict.status == NOT_MEASURED
+    assert verdict.details[1] == "diabetes: no budget where the default and both peers ran"
+    assert target_a(rows_of([*ties[:3], beats[3]])).status == MISSED  # a miss still shows
 
 
 def test_target_a_judges_each_data_set_at_its_largest_budget_with_all_three() -> None:
@@ -379,7 +384,17 @@ def test_stored_searches_from_a_machine_of_another_speed_are_left_out_and_named(
         "default mnist1d 120 s seed 3 (no speed probe: ran before they were stored, on a "
         "machine of unknown speed)",
     ]
-    assert "ran at a speed probe within 1.25x of 0.275 s" in (tmp_path / "peers.md").read_text()
+    assert payload["left_out_by_reason"] == {
+        "machine speed probe 0.65 s, the others' 0.275 s": ["default mnist1d 120 s (seed 2)"],
+        "no speed probe: ran before they were stored, on a machine of unknown speed": [
+            "default mnist1d 120 s (seed 3)"
+        ],
+    }
+    markdown = (tmp_path / "peers.md").read_text()
+    assert "ran at a speed probe within 1.25x of 0.275 s" in markdown
+    assert "- machine speed probe 0.65 s, the others' 0.275 s: default mnist1d 120 s (seed 2)" in (
+        markdown
+    )
 
 
 def test_same_speed_allows_the_tolerance_either_way_and_needs_both_probes() -> None:
