@@ -34,11 +34,10 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from benchmarks._report import machine, machine_lines, markdown_table, write_results
-from benchmarks.selection import EPOCHS, candidate_configs, first_by, split_of
+from benchmarks.selection import EPOCHS, candidate_configs, first_by, score_on_splits, split_of
 
 NAME = "retrain_rule"
 FULL = {
@@ -113,21 +112,8 @@ def _better(value: float, than: float, mode: str) -> bool:
 
 def run(quick: bool = False) -> dict[str, Any]:
     """Score every candidate on every split; writes results/retrain_rule.{json,md}."""
-    from automl_nn import load_dataset
-
     settings = QUICK if quick else FULL
-    datasets: dict[str, Any] = {}
-    with ProcessPoolExecutor(max_workers=2) as pool:
-        for dataset in settings["datasets"]:
-            data = load_dataset(dataset)
-            mode = "min" if data.kind == "regression" else "max"
-            configs = early_stopping_configs(data, settings["configs"], seed=0)
-            splits = {}
-            for split in settings["splits"]:
-                jobs = [pool.submit(score_config, dataset, split, c) for c in configs]
-                scores = [job.result() for job in jobs]
-                splits[split] = {"scores": scores, **split_figures(scores, mode)}
-            datasets[dataset] = {"mode": mode, "splits": splits}
+    datasets = score_on_splits(settings, early_stopping_configs, score_config, split_figures)
     payload = {
         "benchmark": NAME,
         "quick": quick,

@@ -26,7 +26,7 @@ import functools
 import math
 import random
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -122,21 +122,8 @@ def split_figures(scores: Sequence[dict[str, float]], mode: str) -> dict[str, An
 
 def run(quick: bool = False) -> dict[str, Any]:
     """Score every candidate on every split; writes results/selection.{json,md}."""
-    from automl_nn import load_dataset
-
     settings = QUICK if quick else FULL
-    datasets: dict[str, Any] = {}
-    with ProcessPoolExecutor(max_workers=2) as pool:
-        for dataset in settings["datasets"]:
-            data = load_dataset(dataset)
-            mode = "min" if data.kind == "regression" else "max"
-            configs = candidate_configs(data, settings["configs"], seed=0)
-            splits = {}
-            for split in settings["splits"]:
-                jobs = [pool.submit(score_config, dataset, split, c) for c in configs]
-                scores = [job.result() for job in jobs]
-                splits[split] = {"scores": scores, **split_figures(scores, mode)}
-            datasets[dataset] = {"mode": mode, "splits": splits}
+    datasets = score_on_splits(settings, candidate_configs, score_config, split_figures)
     payload = {
         "benchmark": NAME,
         "quick": quick,
@@ -149,6 +136,35 @@ def run(quick: bool = False) -> dict[str, Any]:
     }
     write_results(NAME, payload, to_markdown(payload))
     return payload
+
+
+def score_on_splits(
+    settings: dict[str, Any],
+    candidates: Callable[[Any, int, int], list[dict[str, Any]]],
+    score: Callable[[str, int, dict[str, Any]], dict[str, Any]],
+    figures: Callable[[Sequence[dict[str, Any]], str], dict[str, Any]],
+) -> dict[str, Any]:
+    """Score each data set's candidates on each of its splits, in 2 processes.
+
+    ``candidates(data, count, seed)`` draws the configs once per data set (seed 0), and
+    ``score(dataset, split, config)`` (a module-level function: it runs in a worker) scores
+    one; per data set: its mode and, per split, the scores with ``figures(scores, mode)``.
+    """
+    from automl_nn import load_dataset
+
+    datasets: dict[str, Any] = {}
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        for dataset in settings["datasets"]:
+            data = load_dataset(dataset)
+            mode = "min" if data.kind == "regression" else "max"
+            configs = candidates(data, settings["configs"], 0)
+            splits = {}
+            for split in settings["splits"]:
+                jobs = [pool.submit(score, dataset, split, config) for config in configs]
+                scores = [job.result() for job in jobs]
+                splits[split] = {"scores": scores, **figures(scores, mode)}
+            datasets[dataset] = {"mode": mode, "splits": splits}
+    return datasets
 
 
 def summarize(datasets: dict[str, Any]) -> list[dict[str, Any]]:
