@@ -1041,7 +1041,7 @@ def stored_speed(runs: Sequence[dict[str, Any]]) -> float | None:
     return statistics.median(probes) if probes else None
 
 
-def superseded_line(run: dict[str, Any], speed: float | None = None) -> str:
+def superseded_line(run: dict[str, Any], speed: float | None) -> str:
     """Which stored search no longer counts, and why, in a few words."""
     tool, dataset, budget, seed = run_key(run)
     return f"{tool} {dataset} {budget:g} s seed {seed} ({left_out_reason(run, speed)})"

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 
 from benchmarks import nas_mnist1d, peers
-from benchmarks._report import RESULTS_PATH, RunStore, code_version
+from benchmarks._report import RESULTS_PATH, RunStore, code_version, speed_probe_s
 
 
 def test_a_run_store_gives_back_what_was_appended_in_order(tmp_path: Path) -> None:
@@ -241,3 +242,14 @@ def test_the_code_version_is_dirty_for_code_changes_not_for_the_runs_own_results
 
 def test_the_code_version_outside_a_repository_is_unknown(tmp_path: Path) -> None:
     assert code_version(tmp_path) == "unknown"
+
+
+def test_the_speed_probe_times_one_thread_and_gives_the_threads_back() -> None:
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        probe = speed_probe_s(rounds=1)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(threads)
+    assert 0.0 < probe < 60.0
