@@ -149,6 +149,7 @@ SETTINGS_BEFORE_RECORDING = {
 SPEED_TOLERANCE = 1.25
 TARGET_C_ACCURACY = 0.995
 TARGET_C_BUDGET = 600
+TARGET_SEEDS = 3  # issue 7: each target is judged over at least 3 seeds at the same budget
 
 
 def automl_nn_variants() -> tuple[str, ...]:
@@ -678,13 +679,18 @@ def _row(rows: Sequence[dict[str, Any]], dataset: str, budget: float, tool: str)
     )
 
 
+def _judged(row: dict[str, Any] | None) -> bool:
+    """Whether a cell ran enough seeds for a target to be judged on it."""
+    return row is not None and row["seeds"] >= TARGET_SEEDS
+
+
 def _largest_full_budget(rows: Sequence[dict[str, Any]], dataset: str) -> float | None:
-    """The largest budget at which the default and both peers ran on ``dataset``."""
+    """The largest budget at which the default and both peers ran ``TARGET_SEEDS`` seeds."""
     budgets = [
         r["budget_s"]
         for r in rows
         if r["dataset"] == dataset
-        and all(_row(rows, dataset, r["budget_s"], t) for t in (DEFAULT_TOOL, *PEERS))
+        and all(_judged(_row(rows, dataset, r["budget_s"], t)) for t in (DEFAULT_TOOL, *PEERS))
     ]
     return max(budgets, default=None)
 
@@ -701,7 +707,7 @@ def target_a(rows: Sequence[dict[str, Any]]) -> Verdict:
     verdict = Verdict(
         "a",
         "automl_nn default has a better median test metric than both peers on every data set "
-        "measured (at the largest budget where all three ran)",
+        f"measured (at the largest budget where all three ran {TARGET_SEEDS} seeds)",
         NOT_MEASURED,
     )
     statuses = []
@@ -709,7 +715,9 @@ def target_a(rows: Sequence[dict[str, Any]]) -> Verdict:
         budget = _largest_full_budget(rows, dataset)
         if budget is None:  # the data set counts, unjudged: "every data set" is not shown
             statuses.append(NOT_MEASURED)
-            verdict.details.append(f"{dataset}: no budget where the default and both peers ran")
+            verdict.details.append(
+                f"{dataset}: no budget where the default and both peers ran {TARGET_SEEDS} seeds"
+            )
             continue
         mine = _row(rows, dataset, budget, DEFAULT_TOOL)
         peers = {peer: _row(rows, dataset, budget, peer) for peer in PEERS}
@@ -745,7 +753,8 @@ def target_b(rows: Sequence[dict[str, Any]]) -> Verdict:
     verdict = Verdict(
         "b",
         f"on mnist1d automl_nn default reaches {TARGETS['mnist1d']:g} validation accuracy in "
-        "at most half the peers' median time (at the largest budget where all three ran)",
+        "at most half the peers' median time (at the largest budget where all three ran "
+        f"{TARGET_SEEDS} seeds)",
         NOT_MEASURED,
     )
     budget = _largest_full_budget(rows, "mnist1d")
@@ -772,7 +781,9 @@ def target_c(rows: Sequence[dict[str, Any]]) -> Verdict:
         NOT_MEASURED,
     )
     mine = _row(rows, "mnist1d", TARGET_C_BUDGET, DEFAULT_TOOL)
-    if mine is not None:
+    if mine is not None and not _judged(mine):
+        verdict.details.append(f"{mine['seeds']} seed(s), fewer than {TARGET_SEEDS}")
+    elif mine is not None:
         test = mine["test"]["median"]
         verdict.status = MET if test >= TARGET_C_ACCURACY else MISSED
         verdict.details.append(f"median test accuracy {test:.4f} over {mine['seeds']} seed(s)")

@@ -22,6 +22,7 @@ from benchmarks.peers import (
     MISSED,
     NOT_MEASURED,
     PEERS,
+    TARGET_SEEDS,
     Report,
     all_tools,
     automl_nn_variants,
@@ -136,10 +137,14 @@ def run_record(
     }
 
 
-def rows_of(records: list[tuple[str, str, float, float, float | None]]) -> list[dict]:
+def rows_of(
+    records: list[tuple[str, str, float, float, float | None]], seeds: int = TARGET_SEEDS
+) -> list[dict]:
+    """Each record run ``seeds`` times with the same figures (their medians)."""
     runs = [
-        run_record(tool, dataset, budget, 0, test, ttt)
+        run_record(tool, dataset, budget, seed, test, ttt)
         for tool, dataset, budget, test, ttt in records
+        for seed in range(seeds)
     ]
     return summarize(runs, all_tools())
 
@@ -174,7 +179,7 @@ def test_target_a_needs_the_default_to_beat_both_peers_on_every_data_set() -> No
     # Beating both on digits says nothing about diabetes, where the peers did not run.
     verdict = target_a(rows_of([*beats[:3], beats[3]]))
     assert verdict.status == NOT_MEASURED
-    assert verdict.details[1] == "diabetes: no budget where the default and both peers ran"
+    assert verdict.details[1] == "diabetes: no budget where the default and both peers ran 3 seeds"
     assert target_a(rows_of([*ties[:3], beats[3]])).status == MISSED  # a miss still shows
 
 
@@ -191,6 +196,22 @@ def test_target_a_judges_each_data_set_at_its_largest_budget_with_all_three() ->
     verdict = target_a(rows_of(records))
     assert verdict.status == MET
     assert verdict.details[0].startswith("digits (60 s)")
+
+
+def test_targets_are_judged_only_on_cells_with_enough_seeds() -> None:
+    beats = [
+        (DEFAULT_TOOL, "mnist1d", 600, 0.996, 10.0),
+        ("optuna_direct", "mnist1d", 600, 0.97, 100.0),
+        ("ray_tune_random", "mnist1d", 600, 0.96, None),
+    ]
+    assert [t(rows_of(beats)).status for t in (target_a, target_b, target_c)] == [MET] * 3
+    few = rows_of(beats, seeds=TARGET_SEEDS - 1)
+    assert [t(few).status for t in (target_a, target_b, target_c)] == [NOT_MEASURED] * 3
+    assert target_c(few).details == ["2 seed(s), fewer than 3"]
+    # One tool short of seeds at the larger budget: judged at the smaller one.
+    at_300 = [(tool, dataset, 300, test, ttt) for tool, dataset, _, test, ttt in beats]
+    short = rows_of([*at_300, *beats[1:]]) + rows_of(beats[:1], seeds=1)
+    assert target_a(short).details[0].startswith("mnist1d (300 s)")
 
 
 def test_target_b_compares_times_to_target_on_mnist1d() -> None:
