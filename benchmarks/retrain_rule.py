@@ -36,8 +36,14 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
-from benchmarks._report import machine, machine_lines, markdown_table, write_results
-from benchmarks.selection import EPOCHS, candidate_configs, first_by, score_on_splits, split_of
+from benchmarks._report import machine_lines, markdown_table
+from benchmarks.selection import (
+    EPOCHS,
+    candidate_configs,
+    first_by,
+    split_of,
+    write_split_benchmark,
+)
 
 NAME = "retrain_rule"
 FULL = {
@@ -113,18 +119,8 @@ def _better(value: float, than: float, mode: str) -> bool:
 def run(quick: bool = False) -> dict[str, Any]:
     """Score every candidate on every split; writes results/retrain_rule.{json,md}."""
     settings = QUICK if quick else FULL
-    datasets = score_on_splits(settings, early_stopping_configs, score_config, split_figures)
-    payload = {
-        "benchmark": NAME,
-        "quick": quick,
-        "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()},
-        "epochs": EPOCHS,
-        "datasets": datasets,
-        "summary": summarize(datasets),
-        "machine": machine(),
-    }
-    write_results(NAME, payload, to_markdown(payload))
-    return payload
+    scoring = (early_stopping_configs, score_config, split_figures)
+    return write_split_benchmark(NAME, quick, settings, scoring, summarize, to_markdown)
 
 
 def early_stopping_configs(data: Any, count: int, seed: int) -> list[dict[str, Any]]:

@@ -123,18 +123,38 @@ def split_figures(scores: Sequence[dict[str, float]], mode: str) -> dict[str, An
 def run(quick: bool = False) -> dict[str, Any]:
     """Score every candidate on every split; writes results/selection.{json,md}."""
     settings = QUICK if quick else FULL
-    datasets = score_on_splits(settings, candidate_configs, score_config, split_figures)
+    scoring = (candidate_configs, score_config, split_figures)
+    return write_split_benchmark(
+        NAME, quick, settings, scoring, summarize, to_markdown, folds=FOLDS
+    )
+
+
+def write_split_benchmark(
+    name: str,
+    quick: bool,
+    settings: dict[str, Any],
+    scoring: tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]],
+    summarize: Callable[[dict[str, Any]], list[dict[str, Any]]],
+    to_markdown: Callable[[dict[str, Any]], str],
+    **extra: Any,
+) -> dict[str, Any]:
+    """Score on splits and write ``results/<name>.{json,md}``; the payload, returned.
+
+    ``scoring`` is :func:`score_on_splits`'s (candidates, score, figures); the payload holds
+    the settings, ``extra``, the epochs, the scores per data set, the summary and the machine.
+    """
+    datasets = score_on_splits(settings, *scoring)
     payload = {
-        "benchmark": NAME,
+        "benchmark": name,
         "quick": quick,
         "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()},
-        "folds": FOLDS,
+        **extra,
         "epochs": EPOCHS,
         "datasets": datasets,
         "summary": summarize(datasets),
         "machine": machine(),
     }
-    write_results(NAME, payload, to_markdown(payload))
+    write_results(name, payload, to_markdown(payload))
     return payload
 
 
