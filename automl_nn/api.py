@@ -40,7 +40,7 @@ from automl_nn.defaults import (
 SEARCH_FILE = "automl_nn_search.json"
 
 _MINIMIZED = ("loss", "mse", "mae", "epoch_seconds")
-_CLASSIFICATION_METRICS = ("val_accuracy", "val_precision", "val_recall", "val_f1")
+_CLASSIFICATION_METRICS = ("val_accuracy", "val_precision", "val_recall", "val_f1", "val_log_loss")
 _REGRESSION_METRICS = ("val_mse", "val_mae", "val_r2")
 _COMMON_METRICS = ("train_loss", "val_loss", "lr", "epoch_seconds", "samples_per_second")
 

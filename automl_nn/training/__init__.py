@@ -24,6 +24,7 @@ from automl_nn.training._fit import (
     resolve_device,
 )
 from automl_nn.training._losses import build_loss, num_outputs_for
+from automl_nn.training._metrics import log_loss
 from automl_nn.training._optimizers import GradientRules, build_optimizer
 from automl_nn.training._schedules import LearningRateSchedule
 
@@ -41,6 +42,7 @@ __all__ = [
     "evaluate",
     "fit",
     "fold_splits",
+    "log_loss",
     "model_device",
     "model_for",
     "num_outputs_for",

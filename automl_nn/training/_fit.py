@@ -16,7 +16,11 @@ from automl_nn.errors import ConfigError
 from automl_nn.training._augment import MixedBatch, augment
 from automl_nn.training._config import check_config, named_section
 from automl_nn.training._losses import LossFunction, build_loss, num_outputs_for
-from automl_nn.training._metrics import classification_metrics, regression_metrics
+from automl_nn.training._metrics import (
+    CLASSIFICATION_METRICS,
+    classification_metrics,
+    regression_metrics,
+)
 from automl_nn.training._optimizers import GradientRules, build_optimizer
 from automl_nn.training._schedules import LearningRateSchedule
 
@@ -67,7 +71,8 @@ def fit(
     """Train the model a config describes on ``data``'s training split.
 
     Every epoch ends with validation metrics: ``train_loss``, ``val_loss``, then
-    ``val_accuracy``, ``val_precision``, ``val_recall``, ``val_f1`` (macro) for classes or
+    ``val_accuracy``, ``val_precision``, ``val_recall``, ``val_f1`` (macro) and
+    ``val_log_loss`` (of softmax outputs, whatever the training loss) for classes or
     ``val_mse``, ``val_mae``, ``val_r2`` for regression, and ``lr``, ``epoch_seconds``,
     ``samples_per_second``. A loss that turns NaN or infinite ends the run with status
     ``diverged``; it never raises. Same config and seed on the CPU give the same history
@@ -394,7 +399,7 @@ def evaluate_outputs(
     if data.is_classification:
         if not torch.isfinite(outputs).all():
             nan = float("nan")
-            return {**metrics, "accuracy": nan, "precision": nan, "recall": nan, "f1": nan}
+            return {**metrics, **dict.fromkeys(CLASSIFICATION_METRICS, nan)}
         metrics.update(classification_metrics(outputs, y, int(data.num_classes or 2)))
     else:
         metrics.update(regression_metrics(outputs, y, target_std=data.target_std))
@@ -410,15 +415,16 @@ def evaluate(
 ) -> dict[str, float]:
     """Metrics of a trained model on one split, under plain names.
 
-    ``accuracy``, ``precision``, ``recall``, ``f1`` (macro) for classes; ``mse``, ``mae``
-    (original units) and ``r2`` for regression; ``loss`` when a loss section is given.
+    ``accuracy``, ``precision``, ``recall``, ``f1`` (macro) and ``log_loss`` for classes;
+    ``mse``, ``mae`` (original units) and ``r2`` for regression; ``loss`` when a loss
+    section is given.
 
     Example:
         >>> from automl_nn import load_dataset
         >>> data = load_dataset("wine")
         >>> result = fit({"training": {"epochs": 2}}, data)
         >>> sorted(evaluate(result.model, data, "val"))
-        ['accuracy', 'f1', 'precision', 'recall']
+        ['accuracy', 'f1', 'log_loss', 'precision', 'recall']
     """
     loss_fn = build_loss(named_section("loss", loss, "cross_entropy")) if loss else None
     return evaluate_outputs(model, data, split, loss_fn)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-CLASSIFICATION_METRICS: tuple[str, ...] = ("accuracy", "precision", "recall", "f1")
+CLASSIFICATION_METRICS: tuple[str, ...] = ("accuracy", "precision", "recall", "f1", "log_loss")
 REGRESSION_METRICS: tuple[str, ...] = ("mse", "mae", "r2")
 
 
@@ -15,10 +15,29 @@ def predicted_classes(outputs: torch.Tensor) -> torch.Tensor:
     return outputs.argmax(dim=-1)
 
 
+def log_loss(outputs: torch.Tensor, targets: torch.Tensor) -> float:
+    """Mean negative log-likelihood of the targets under softmax (one logit: sigmoid) outputs.
+
+    The same measure whatever loss a model trained with (MSE, hinge, focal, label smoothing),
+    so it compares trials where each one's own ``val_loss`` does not.
+
+    Example:
+        >>> round(log_loss(torch.tensor([[0.0, 0.0]]), torch.tensor([1])), 4)
+        0.6931
+    """
+    if outputs.shape[-1] == 1:
+        return float(
+            torch.nn.functional.binary_cross_entropy_with_logits(
+                outputs.squeeze(-1).double(), targets.double()
+            )
+        )
+    return float(torch.nn.functional.cross_entropy(outputs.double(), targets))
+
+
 def classification_metrics(
     outputs: torch.Tensor, targets: torch.Tensor, num_classes: int
 ) -> dict[str, float]:
-    """Accuracy and macro precision, recall and F1 (classes absent from both count as 0).
+    """Accuracy, macro precision, recall and F1 (classes absent from both count as 0), log-loss.
 
     Example:
         >>> logits = torch.tensor([[2.0, 0.0], [0.0, 2.0], [2.0, 0.0]])
@@ -41,6 +60,7 @@ def classification_metrics(
         "precision": float(precision[present].mean()),
         "recall": float(recall[present].mean()),
         "f1": float(f1[present].mean()),
+        "log_loss": log_loss(outputs, targets),
     }
 
 

@@ -13,7 +13,7 @@ from tests.training.conftest import mlp_config, without_timings
 
 CLASSIFICATION_KEYS = {
     "epoch", "train_loss", "val_loss", "val_accuracy", "val_precision", "val_recall", "val_f1",
-    "lr", "epoch_seconds", "samples_per_second",
+    "val_log_loss", "lr", "epoch_seconds", "samples_per_second",
 }  # fmt: skip
 
 
@@ -96,9 +96,10 @@ def test_early_stopping_stops_after_patience_epochs_without_gain(wine) -> None:
 def test_evaluate_returns_plain_metric_names(wine) -> None:
     result = fit(mlp_config(), wine)
     test_metrics = evaluate(result.model, wine, "test", loss={"name": "cross_entropy"})
-    assert set(test_metrics) == {"loss", "accuracy", "precision", "recall", "f1"}
+    assert set(test_metrics) == {"loss", "accuracy", "precision", "recall", "f1", "log_loss"}
     val_metrics = evaluate(result.model, wine, "val")
     assert val_metrics["accuracy"] == pytest.approx(result.metrics["val_accuracy"])
+    assert val_metrics["log_loss"] == pytest.approx(result.metrics["val_log_loss"])
 
 
 def test_bce_trains_a_single_logit_on_binary_data(tiny_sequences) -> None:
