@@ -21,7 +21,7 @@ from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
 from automl_nn._cli_report import EXTRA_METRICS
 from automl_nn.errors import ConfigError, TrackingError, one_of
-from automl_nn.results import CONFIG_PREFIX
+from automl_nn.results import CONFIG_PREFIX, TIE_BREAK_METRIC, sorted_leaderboard
 from automl_nn.tracking import (
     STATUS_TAG,
     TRIAL_ID_TAG,
@@ -57,6 +57,11 @@ def read_search(
 ) -> StoredSearch:
     """The latest search of ``experiment`` (or the one of parent run ``run_id``) from MLflow.
 
+    The leaderboard is ranked as the search ranked it: by the metric, failed trials last,
+    cross-validated trials tied on the metric by ``val_log_loss``; the trial that started
+    first wins what is still tied (the search's own order is the trials' creation order,
+    which MLflow does not keep).
+
     Raises:
         TrackingError: the store cannot be reached or holds no runs.
         ConfigError: no such experiment, or ``run_id`` is not a search of it.
@@ -74,12 +79,11 @@ def read_search(
         raise ConfigError(
             "--run", parent.info.run_id, "the parent run of an automl_nn search (metric, mode)"
         )
-    rows = [_trial_row(client, child, metric) for child in _child_runs(client, parent)]
-    leaderboard = pd.DataFrame(rows)
-    if rows:
-        leaderboard = leaderboard.sort_values(
-            metric, ascending=mode == "min", na_position="last"
-        ).reset_index(drop=True)
+    tie_break = TIE_BREAK_METRIC if parent.data.params.get("cv_folds", "").isdigit() else None
+    children = sorted(_child_runs(client, parent), key=lambda run: run.info.start_time or 0)
+    ranking = (metric, tie_break) if tie_break else (metric,)
+    rows = [_trial_row(client, child, ranking) for child in children]
+    leaderboard = sorted_leaderboard(pd.DataFrame(rows), metric, mode, tie_break=tie_break)
     return StoredSearch(
         experiment=experiment,
         parent_run_id=parent.info.run_id,
@@ -157,7 +161,9 @@ def _child_runs(client: MlflowClient, parent: Run) -> list[Run]:
             return runs
 
 
-def _trial_row(client: MlflowClient, run: Run, metric: str) -> dict[str, object]:
+def _trial_row(client: MlflowClient, run: Run, ranking: tuple[str, ...]) -> dict[str, object]:
+    """One trial's row: id, status, epochs, metric, tie-break (where logged), val_loss, config."""
+    metric, *tie_break = ranking
     # Every metric is logged once per epoch with the epoch as its step.
     history = client.get_metric_history(run.info.run_id, metric)
     row: dict[str, object] = {
@@ -167,6 +173,7 @@ def _trial_row(client: MlflowClient, run: Run, metric: str) -> dict[str, object]
     }
     for name in (metric, *EXTRA_METRICS):
         row[name] = run.data.metrics.get(name, math.nan)
+    row.update({name: run.data.metrics[name] for name in tie_break if name in run.data.metrics})
     row.update({CONFIG_PREFIX + key: _value(text) for key, text in run.data.params.items()})
     return row
 

@@ -131,17 +131,20 @@ RETRAIN_RULE = "the winner's validated epochs, no early stopping"
 RETRAIN_RULE_BEFORE_2E8F1F8 = "max_epochs, the config's early stopping on the validation split"
 # What automl_nn's searches ran with before the benchmark recorded it: val_loss for regression
 # (it ranked Huber-trained trials by their smaller Huber loss) and every trial validated on the
-# validation split (until 2026-11-26); the retrain rule until 2e8f1f8 (2026-11-27).
+# validation split (until 2026-11-26); the retrain rule until 2e8f1f8 (2026-11-27); tied
+# trials in the order they were created (until the log-loss tie-break, 2026-11-27).
 SETTINGS_BEFORE_RECORDING = {
     "regression": {
         "metric": "val_loss",
         "cv_folds": None,
         "retrain": RETRAIN_RULE_BEFORE_2E8F1F8,
+        "tie_break": None,
     },
     "classification": {
         "metric": "val_accuracy",
         "cv_folds": None,
         "retrain": RETRAIN_RULE_BEFORE_2E8F1F8,
+        "tie_break": None,
     },
 }
 # Searches at an equal wall-clock budget compare only when their machines ran at about the same
@@ -457,7 +460,12 @@ def run_automl_nn(tool: str, data: Any, budget: float, seed: int, storage: str) 
     retrain_started = time.time()
     test = result.retrain_best().test_metrics[test_key(data)]
     retrain_s = time.time() - retrain_started
-    settings = {"metric": result.metric, "cv_folds": result.cv_folds, "retrain": RETRAIN_RULE}
+    settings = {
+        "metric": result.metric,
+        "cv_folds": result.cv_folds,
+        "retrain": RETRAIN_RULE,
+        "tie_break": result.tie_break,
+    }
     return SearchRun(reports, elapsed, float(test), result.best_config, retrain_s, settings)
 
 
@@ -985,13 +993,17 @@ def search_settings(run: dict[str, Any]) -> dict[str, Any]:
 def settings_today(run: dict[str, Any]) -> dict[str, Any]:
     """The metric, cv_folds and retrain rule of the same search today (empty for the peers)."""
     from automl_nn.api import default_metric, resolve_cv_folds
+    from automl_nn.results import tie_break_for
 
     if run["tool"] in PEERS:
         return {}
+    task = _task_of(run["dataset"])
+    cv_folds = resolve_cv_folds("auto", _dataset(run["dataset"]))
     return {
-        "metric": default_metric(_task_of(run["dataset"])),
-        "cv_folds": resolve_cv_folds("auto", _dataset(run["dataset"])),
+        "metric": default_metric(task),
+        "cv_folds": cv_folds,
         "retrain": RETRAIN_RULE,
+        "tie_break": tie_break_for(cv_folds, task),
     }
 
 

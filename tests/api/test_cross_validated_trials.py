@@ -6,6 +6,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from automl_nn import cross_validate, load_dataset, search
+from automl_nn._cli_show import read_search
 from automl_nn.api import resolve_cv_folds
 from automl_nn.trainable import trial_config
 
@@ -57,3 +58,34 @@ def test_without_folds_a_trial_validates_on_the_validation_split(store) -> None:
     client = MlflowClient(store["tracking_uri"])
     run = client.get_run(result.mlflow_parent_run_id)
     assert run.data.params["cv_folds"] == "None"
+
+
+def test_tied_cross_validated_trials_rank_by_log_loss_in_the_search_and_in_mlflow(store) -> None:
+    # One epoch at learning rates too small to move a prediction: every trial starts from the
+    # same weights and ties on accuracy, while the larger rates lower the log-loss a little.
+    rates = [1e-6, 1e-5, 1e-4]
+    space = {**STEADY_SPACE, "optimizer": {"name": "adam", "lr": {"grid": rates}}}
+    result = search(
+        "wine", space, searcher="grid", scheduler="fifo", num_trials=3,
+        max_epochs=1, cv_folds=3, **store,
+    )  # fmt: skip
+    board = result.leaderboard
+    assert board.val_accuracy.nunique() == 1 and board.val_log_loss.nunique() == 3
+    assert board.val_log_loss.is_monotonic_increasing
+    assert board["config.optimizer.lr"].tolist() == sorted(rates, reverse=True)
+    assert board.trial_number.tolist() != sorted(board.trial_number)  # not the earliest first
+    assert result.best_trial_id == board.trial_id.iloc[0]
+    stored = read_search(store["experiment"], store["tracking_uri"]).leaderboard
+    assert stored.trial_id.tolist() == board.trial_id.tolist()
+
+
+def test_tied_trials_on_a_validation_split_keep_the_earlier_first(store) -> None:
+    rates = [1e-6, 1e-5, 1e-4]
+    space = {**STEADY_SPACE, "optimizer": {"name": "adam", "lr": {"grid": rates}}}
+    result = search(
+        "wine", space, searcher="grid", scheduler="fifo", num_trials=3,
+        max_epochs=1, cv_folds=None, **store,
+    )  # fmt: skip
+    board = result.leaderboard
+    assert board.val_accuracy.nunique() == 1 and board.val_log_loss.nunique() == 3
+    assert board.trial_number.tolist() == sorted(board.trial_number)

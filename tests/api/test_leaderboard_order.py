@@ -1,4 +1,4 @@
-"""The leaderboard's order: best first by the metric, failed trials after all the others."""
+"""The leaderboard's order: best first by the metric, ties by log-loss, failed trials last."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from automl_nn.results import _sorted_leaderboard
+from automl_nn.results import TIE_BREAK_METRIC, sorted_leaderboard
 
 TRIALS = pd.DataFrame(
     {
@@ -26,6 +26,35 @@ TRIALS = pd.DataFrame(
     ],
 )
 def test_failed_trials_rank_last_whatever_their_last_metric(mode: str, expected: list) -> None:
-    board = _sorted_leaderboard(TRIALS, "val_loss", mode)
+    board = sorted_leaderboard(TRIALS, "val_loss", mode)
     assert board.trial_id.tolist() == expected
     assert list(board.columns) == list(TRIALS.columns) and board.index.tolist() == list(range(6))
+
+
+TIED = pd.DataFrame(
+    {
+        "trial_id": ["first", "second", "third", "worse", "no_loss"],
+        "status": ["completed"] * 5,
+        "val_accuracy": [0.98, 0.98, 0.98, 0.90, 0.98],
+        TIE_BREAK_METRIC: [0.30, 0.10, 0.10, 0.01, math.nan],
+    }
+)
+
+
+def test_without_a_tie_break_the_earlier_of_tied_trials_comes_first() -> None:
+    board = sorted_leaderboard(TIED, "val_accuracy", "max")
+    assert board.trial_id.tolist() == ["first", "second", "third", "no_loss", "worse"]
+
+
+def test_a_tie_break_orders_tied_trials_by_lower_log_loss_then_earlier() -> None:
+    board = sorted_leaderboard(TIED, "val_accuracy", "max", tie_break=TIE_BREAK_METRIC)
+    # The tie-break never lifts a worse metric: "worse" has the lowest log-loss and stays last.
+    assert board.trial_id.tolist() == ["second", "third", "first", "no_loss", "worse"]
+
+
+def test_a_tie_break_that_is_the_metric_itself_or_missing_changes_nothing() -> None:
+    by_loss = sorted_leaderboard(TIED, TIE_BREAK_METRIC, "min", tie_break=TIE_BREAK_METRIC)
+    assert by_loss.trial_id.tolist() == ["worse", "second", "third", "first", "no_loss"]
+    without = TIED.drop(columns=TIE_BREAK_METRIC)
+    board = sorted_leaderboard(without, "val_accuracy", "max", tie_break=TIE_BREAK_METRIC)
+    assert board.trial_id.tolist() == ["first", "second", "third", "no_loss", "worse"]

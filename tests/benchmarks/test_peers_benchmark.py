@@ -372,16 +372,40 @@ def test_stored_searches_made_with_other_defaults_are_left_out_and_named(
     payload = json.loads((tmp_path / "peers.json").read_text())
     assert [run["seed"] for run in payload["runs"]] == [2]
     today_line = (
-        f"today's defaults give {{'metric': 'val_mse', 'cv_folds': 5, 'retrain': {rule!r}}}"
+        f"today's defaults give {{'metric': 'val_mse', 'cv_folds': 5, 'retrain': {rule!r}, "
+        "'tie_break': None}"
     )
     assert payload["left_out"] == [
         "default diabetes 120 s seed 0 (ran with {'metric': 'val_loss', 'cv_folds': None, "
-        f"'retrain': {old_rule!r}}}, {today_line})",
+        f"'retrain': {old_rule!r}, 'tie_break': None}}, {today_line})",
         f"default diabetes 120 s seed 1 (ran with {{'metric': 'val_mse', 'cv_folds': 5, "
-        f"'retrain': {old_rule!r}}}, {today_line})",
+        f"'retrain': {old_rule!r}, 'tie_break': None}}, {today_line})",
     ]
     markdown = (tmp_path / "peers.md").read_text()
     assert "left out" in markdown and "default on diabetes (5 folds)" in markdown
+
+
+def test_cross_validated_class_searches_stored_before_the_tie_break_are_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = RunStore(tmp_path / "peers_runs.jsonl")
+    common = {"max_epochs": benchmarks.peers.MAX_EPOCHS, "curve": [[10.0, 0.98]]}
+    before = {"metric": "val_accuracy", "cv_folds": 5, "retrain": benchmarks.peers.RETRAIN_RULE}
+    today = {**before, "tie_break": "val_log_loss"}
+    for seed, settings in enumerate([before, today]):
+        record = run_record(DEFAULT_TOOL, "breast_cancer", 120, seed, 0.96, 10.0)
+        store.append(record | common | {"search_settings": settings})
+    monkeypatch.setattr(benchmarks.peers, "RUNS", store)
+    for module in (benchmarks.peers, benchmarks._report):
+        monkeypatch.setattr(module, "RESULTS", tmp_path)
+    benchmarks.peers.main(
+        ["--datasets", "breast_cancer", "--budgets", "120", "--seeds", "0", "1", "--report-only"]
+    )
+    payload = json.loads((tmp_path / "peers.json").read_text())
+    assert [run["seed"] for run in payload["runs"]] == [1]
+    assert len(payload["left_out"]) == 1
+    assert payload["left_out"][0].startswith("default breast_cancer 120 s seed 0 (ran with")
+    assert "'tie_break': None}, today's defaults give" in payload["left_out"][0]
 
 
 def test_stored_searches_from_a_machine_of_another_speed_are_left_out_and_named(
