@@ -29,6 +29,8 @@ def ray_session() -> Iterator[None]:
 
     repository = str(Path(__file__).resolve().parent.parent)
     test_paths = [path for path in sys.path if path.startswith(repository)]
+    if ray.is_initialized():  # a search of an earlier test without this fixture started one
+        ray.shutdown()
     ray.init(
         num_cpus=2,
         include_dashboard=False,

@@ -28,6 +28,7 @@ def test_auto_cross_validates_where_the_validation_split_is_small(dataset, expec
     assert resolve_cv_folds(3, data) == 3 and resolve_cv_folds(None, data) is None
 
 
+@pytest.mark.usefixtures("ray_session")
 def test_a_trial_reports_the_mean_over_its_folds_and_mlflow_records_the_folds(store) -> None:
     result = search(
         "wine", STEADY_SPACE, searcher="random", scheduler="fifo", num_trials=2,
@@ -46,6 +47,7 @@ def test_a_trial_reports_the_mean_over_its_folds_and_mlflow_records_the_folds(st
     assert result.best_trial_model()(load_dataset("wine").x_val[:2]).shape == (2, 3)
 
 
+@pytest.mark.usefixtures("ray_session")
 def test_without_folds_a_trial_validates_on_the_validation_split(store) -> None:
     result = search(
         "wine", STEADY_SPACE, searcher="random", scheduler="fifo", num_trials=1,
@@ -60,6 +62,7 @@ def test_without_folds_a_trial_validates_on_the_validation_split(store) -> None:
     assert run.data.params["cv_folds"] == "None"
 
 
+@pytest.mark.usefixtures("ray_session")
 def test_tied_cross_validated_trials_rank_by_log_loss_in_the_search_and_in_mlflow(store) -> None:
     # One epoch at learning rates too small to move a prediction: every trial starts from the
     # same weights and ties on accuracy, while the larger rates lower the log-loss a little.
@@ -79,6 +82,7 @@ def test_tied_cross_validated_trials_rank_by_log_loss_in_the_search_and_in_mlflo
     assert stored.trial_id.tolist() == board.trial_id.tolist()
 
 
+@pytest.mark.usefixtures("ray_session")
 def test_tied_trials_on_a_validation_split_keep_the_earlier_first(store) -> None:
     rates = [1e-6, 1e-5, 1e-4]
     space = {**STEADY_SPACE, "optimizer": {"name": "adam", "lr": {"grid": rates}}}

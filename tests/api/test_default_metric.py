@@ -46,6 +46,7 @@ def test_no_warning_when_every_trial_is_measured_alike(store, data, space, metri
         plan_for(store, data=data, space=space, metric=metric)
 
 
+@pytest.mark.usefixtures("ray_session")
 def test_a_regression_search_ranks_trials_by_val_mse_whatever_their_loss(store) -> None:
     one_config_per_loss = {
         "model": {"family": "mlp", "depth": 1, "width": 16},
