@@ -62,20 +62,29 @@ def test_without_folds_a_trial_validates_on_the_validation_split(store) -> None:
     assert run.data.params["cv_folds"] == "None"
 
 
-@pytest.mark.usefixtures("ray_session")
-def test_tied_cross_validated_trials_rank_by_log_loss_in_the_search_and_in_mlflow(store) -> None:
-    # One epoch at learning rates too small to move a prediction: every trial starts from the
-    # same weights and ties on accuracy, while the larger rates lower the log-loss a little.
-    rates = [1e-6, 1e-5, 1e-4]
-    space = {**STEADY_SPACE, "optimizer": {"name": "adam", "lr": {"grid": rates}}}
+# One epoch at learning rates too small to move a prediction: every trial starts from the same
+# weights and ties on accuracy, while the larger rates lower the log-loss a little.
+TIED_RATES = [1e-6, 1e-5, 1e-4]
+
+
+def tied_search(store: dict, cv_folds: int | None):
+    """A grid search over ``TIED_RATES`` on wine, whose 3 trials tie on accuracy."""
+    space = {**STEADY_SPACE, "optimizer": {"name": "adam", "lr": {"grid": TIED_RATES}}}
     result = search(
         "wine", space, searcher="grid", scheduler="fifo", num_trials=3,
-        max_epochs=1, cv_folds=3, **store,
+        max_epochs=1, cv_folds=cv_folds, **store,
     )  # fmt: skip
     board = result.leaderboard
     assert board.val_accuracy.nunique() == 1 and board.val_log_loss.nunique() == 3
-    assert board.val_log_loss.is_monotonic_increasing
-    assert board["config.optimizer.lr"].tolist() == sorted(rates, reverse=True)
+    return result
+
+
+@pytest.mark.usefixtures("ray_session")
+def test_tied_cross_validated_trials_rank_by_log_loss_in_the_search_and_in_mlflow(store) -> None:
+    result = tied_search(store, cv_folds=3)
+    board = result.leaderboard
+    assert result.tie_break == "val_log_loss" and board.val_log_loss.is_monotonic_increasing
+    assert board["config.optimizer.lr"].tolist() == sorted(TIED_RATES, reverse=True)
     assert board.trial_number.tolist() != sorted(board.trial_number)  # not the earliest first
     assert result.best_trial_id == board.trial_id.iloc[0]
     stored = read_search(store["experiment"], store["tracking_uri"]).leaderboard
@@ -84,12 +93,6 @@ def test_tied_cross_validated_trials_rank_by_log_loss_in_the_search_and_in_mlflo
 
 @pytest.mark.usefixtures("ray_session")
 def test_tied_trials_on_a_validation_split_keep_the_earlier_first(store) -> None:
-    rates = [1e-6, 1e-5, 1e-4]
-    space = {**STEADY_SPACE, "optimizer": {"name": "adam", "lr": {"grid": rates}}}
-    result = search(
-        "wine", space, searcher="grid", scheduler="fifo", num_trials=3,
-        max_epochs=1, cv_folds=None, **store,
-    )  # fmt: skip
-    board = result.leaderboard
-    assert board.val_accuracy.nunique() == 1 and board.val_log_loss.nunique() == 3
-    assert board.trial_number.tolist() == sorted(board.trial_number)
+    result = tied_search(store, cv_folds=None)
+    assert result.tie_break is None
+    assert result.leaderboard.trial_number.tolist() == sorted(result.leaderboard.trial_number)
