@@ -11,8 +11,8 @@ focal, label smoothing), so it was tried and reverted on 2026-11-26.
 
 Here, on each of several fresh splits of a data set (``load_dataset(name, seed=s)``, seeds
 other than the peers' split 0), random configs of the default space are each validated as a
-default search's trial is (``cv_folds="auto"``: 5 folds of train+val on breast_cancer, the
-validation split on digits), then retrained on train+val as ``retrain_best`` does (the
+default search's trial is (``cv_folds="auto"``: 5 folds of train+val on breast_cancer and
+wine, the validation split on digits), then retrained on train+val as ``retrain_best`` does (the
 validated epochs; the longest fold's when cross-validated) and tested once. No searcher, no
 scheduler: the figure is what each order puts first among the same candidates.
 
@@ -26,7 +26,7 @@ search's hundreds of trials do), how often the one with the lower log-loss tests
 worse; and the best and median candidate.
 
 Run: ``python -m benchmarks tie_break`` (``--quick``: 1 data set, 2 splits, 6 configs).
-Duration: about 40 minutes here on 2 processes.
+Duration: about 27 minutes here on 2 processes.
 """
 
 from __future__ import annotations
