@@ -991,7 +991,7 @@ def search_settings(run: dict[str, Any]) -> dict[str, Any]:
 
 
 def settings_today(run: dict[str, Any]) -> dict[str, Any]:
-    """The metric, cv_folds and retrain rule of the same search today (empty for the peers)."""
+    """The metric, cv_folds, retrain rule and tie-break of the same search today (peers: {})."""
     from automl_nn.api import default_metric, resolve_cv_folds
     from automl_nn.results import tie_break_for
 
