@@ -36,11 +36,12 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
-from benchmarks._report import machine_lines, markdown_table
+from benchmarks._report import markdown_table
 from benchmarks.selection import (
     EPOCHS,
     candidate_configs,
     first_by,
+    split_benchmark_markdown,
     split_of,
     write_split_benchmark,
 )
@@ -181,27 +182,19 @@ def to_markdown(payload: dict[str, Any]) -> str:
         ],
         [_table_row(row) for row in payload["summary"]],
     )
-    kind = "QUICK (checks the machinery only)" if payload["quick"] else "full"
-    return "\n".join(
-        [
-            f"# Retraining a config that stopped early ({kind} run)",
-            "",
-            f"{settings['configs']} random configs of the default space that use early stopping"
-            f" ({payload['epochs']} epochs at most) on each of the splits {settings['splits']} "
-            "(`load_dataset(name, seed=s)`). Each trains on train with early stopping on val "
-            "(E: the epochs it trained), then is retrained on train+val from the same seed "
-            "three ways and tested once: `validated` (E epochs, no early stopping: "
-            "`retrain_best` today), `max_epochs` (all of them, no early stopping) and "
-            "`early_stopping` (max_epochs, early stopping on the validation split, which is "
-            "training data here: `retrain_best` before 2e8f1f8). Mean test metric over the "
-            "configs that stopped early (E < max_epochs), averaged over splits (accuracy: "
-            "higher is better; MSE: lower); the winner is each split's config with the best "
-            "validation metric.",
-            "",
-            table,
-            "",
-            "Machine:",
-            "",
-            *machine_lines(payload["machine"]),
-        ]
+    return split_benchmark_markdown(
+        payload,
+        "Retraining a config that stopped early",
+        f"{settings['configs']} random configs of the default space that use early stopping"
+        f" ({payload['epochs']} epochs at most) on each of the splits {settings['splits']} "
+        "(`load_dataset(name, seed=s)`). Each trains on train with early stopping on val "
+        "(E: the epochs it trained), then is retrained on train+val from the same seed "
+        "three ways and tested once: `validated` (E epochs, no early stopping: "
+        "`retrain_best` today), `max_epochs` (all of them, no early stopping) and "
+        "`early_stopping` (max_epochs, early stopping on the validation split, which is "
+        "training data here: `retrain_best` before 2e8f1f8). Mean test metric over the "
+        "configs that stopped early (E < max_epochs), averaged over splits (accuracy: "
+        "higher is better; MSE: lower); the winner is each split's config with the best "
+        "validation metric.",
+        table,
     )

@@ -158,6 +158,24 @@ def write_split_benchmark(
     return payload
 
 
+def split_benchmark_markdown(payload: dict[str, Any], title: str, method: str, table: str) -> str:
+    """A split benchmark's report: the title (and the run's kind), the method, table, machine."""
+    kind = "QUICK (checks the machinery only)" if payload["quick"] else "full"
+    return "\n".join(
+        [
+            f"# {title} ({kind} run)",
+            "",
+            method,
+            "",
+            table,
+            "",
+            "Machine:",
+            "",
+            *machine_lines(payload["machine"]),
+        ]
+    )
+
+
 def score_on_splits(
     settings: dict[str, Any],
     candidates: Callable[[Any, int, int], list[dict[str, Any]]],
@@ -249,24 +267,15 @@ def to_markdown(payload: dict[str, Any]) -> str:
         ],
         [_table_row(row) for row in payload["summary"]],
     )
-    kind = "QUICK (checks the machinery only)" if payload["quick"] else "full"
-    return "\n".join(
-        [
-            f"# Ranking trials on small data: validation split vs {payload['folds']}-fold CV "
-            f"({kind} run)",
-            "",
-            f"{settings['configs']} random configs of the default space ({payload['epochs']} "
-            f"epochs) on each of the splits {settings['splits']} (`load_dataset(name, seed=s)`)."
-            " Each is scored on the validation split, cross-validated on train+val, and "
-            "retrained on train+val and tested. Test metric of the config each ranking puts "
-            f"first, and the mean of its top {TOP}, averaged over splits (accuracy: higher is "
-            "better; MSE: lower); Spearman: rank correlation of the ranking with the test "
-            "metric over the candidates.",
-            "",
-            table,
-            "",
-            "Machine:",
-            "",
-            *machine_lines(payload["machine"]),
-        ]
+    return split_benchmark_markdown(
+        payload,
+        f"Ranking trials on small data: validation split vs {payload['folds']}-fold CV",
+        f"{settings['configs']} random configs of the default space ({payload['epochs']} "
+        f"epochs) on each of the splits {settings['splits']} (`load_dataset(name, seed=s)`)."
+        " Each is scored on the validation split, cross-validated on train+val, and "
+        "retrained on train+val and tested. Test metric of the config each ranking puts "
+        f"first, and the mean of its top {TOP}, averaged over splits (accuracy: higher is "
+        "better; MSE: lower); Spearman: rank correlation of the ranking with the test "
+        "metric over the candidates.",
+        table,
     )

@@ -37,8 +37,14 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
-from benchmarks._report import machine_lines, markdown_table
-from benchmarks.selection import EPOCHS, candidate_configs, split_of, write_split_benchmark
+from benchmarks._report import markdown_table
+from benchmarks.selection import (
+    EPOCHS,
+    candidate_configs,
+    split_benchmark_markdown,
+    split_of,
+    write_split_benchmark,
+)
 
 NAME = "tie_break"
 FULL = {"datasets": ("breast_cancer", "wine", "digits"), "splits": (1, 2, 3, 4, 5), "configs": 40}
@@ -211,26 +217,18 @@ def to_markdown(payload: dict[str, Any]) -> str:
         ],
         [_table_row(row) for row in payload["summary"]],
     )
-    kind = "QUICK (checks the machinery only)" if payload["quick"] else "full"
-    return "\n".join(
-        [
-            f"# Breaking ties between trials: earliest vs lowest validation log-loss ({kind} run)",
-            "",
-            f"{settings['configs']} random configs of the default space ({payload['epochs']} "
-            f"epochs) on each of the splits {settings['splits']} (`load_dataset(name, seed=s)`),"
-            " each validated as a default search's trial is and retrained as `retrain_best` "
-            "does, then tested once. Test accuracy of the config each order puts first among "
-            "those tied at the best validation accuracy (`earliest`: today's order; `log_loss`:"
-            " the lowest log-loss of softmax outputs on the same validation data), and the tied"
-            " candidates' mean test accuracy (what `earliest` scores on average over candidate "
-            "orders), averaged over splits. Tied pairs: every pair of candidates with the same "
-            "validation accuracy on a split (at the top or not), counted by whether the one "
-            "with the lower validation log-loss tests better or worse (test ties left out).",
-            "",
-            table,
-            "",
-            "Machine:",
-            "",
-            *machine_lines(payload["machine"]),
-        ]
+    return split_benchmark_markdown(
+        payload,
+        "Breaking ties between trials: earliest vs lowest validation log-loss",
+        f"{settings['configs']} random configs of the default space ({payload['epochs']} "
+        f"epochs) on each of the splits {settings['splits']} (`load_dataset(name, seed=s)`),"
+        " each validated as a default search's trial is and retrained as `retrain_best` "
+        "does, then tested once. Test accuracy of the config each order puts first among "
+        "those tied at the best validation accuracy (`earliest`: today's order; `log_loss`:"
+        " the lowest log-loss of softmax outputs on the same validation data), and the tied"
+        " candidates' mean test accuracy (what `earliest` scores on average over candidate "
+        "orders), averaged over splits. Tied pairs: every pair of candidates with the same "
+        "validation accuracy on a split (at the top or not), counted by whether the one "
+        "with the lower validation log-loss tests better or worse (test ties left out).",
+        table,
     )
