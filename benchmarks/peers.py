@@ -73,6 +73,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import hashlib
 import logging
 import math
 import os
@@ -146,6 +147,15 @@ SETTINGS_BEFORE_RECORDING = {
         "retrain": RETRAIN_RULE_BEFORE_2E8F1F8,
         "tie_break": None,
     },
+}
+# The default space each data set's searches ran on before the benchmark recorded it (see
+# default_space_digest): every family on every input, until the mlp became tabular-only
+# (2026-11-27).
+DEFAULT_SPACE_BEFORE_RECORDING = {
+    "mnist1d": "86aad2eba73f",
+    "digits": "c45125843df4",
+    "breast_cancer": "c76e92c4a6e9",
+    "diabetes": "1ff30154696a",
 }
 # Searches at an equal wall-clock budget compare only when their machines ran at about the same
 # speed: speed probes (benchmarks._report.speed_probe_s) within this ratio of each other.
@@ -465,6 +475,7 @@ def run_automl_nn(tool: str, data: Any, budget: float, seed: int, storage: str) 
         "cv_folds": result.cv_folds,
         "retrain": RETRAIN_RULE,
         "tie_break": result.tie_break,
+        "space": default_space_digest(data),
     }
     return SearchRun(reports, elapsed, float(test), result.best_config, retrain_s, settings)
 
@@ -980,31 +991,48 @@ def run_key(run: dict[str, Any]) -> tuple[str, str, float, int]:
 
 
 def search_settings(run: dict[str, Any]) -> dict[str, Any]:
-    """The metric, cv_folds and retrain rule a stored automl_nn search ran with (peers: empty).
+    """The metric, cv_folds, retrain rule, tie-break and space a stored automl_nn search ran
+    with (peers: empty).
 
-    A setting stored before the benchmark recorded it ran as in ``SETTINGS_BEFORE_RECORDING``.
+    A setting stored before the benchmark recorded it ran as in ``SETTINGS_BEFORE_RECORDING``
+    and ``DEFAULT_SPACE_BEFORE_RECORDING``.
     """
     if run["tool"] in PEERS:
         return {}
-    before = SETTINGS_BEFORE_RECORDING[_task_of(run["dataset"])]
+    before = {
+        **SETTINGS_BEFORE_RECORDING[_task_of(run["dataset"])],
+        "space": DEFAULT_SPACE_BEFORE_RECORDING.get(run["dataset"]),
+    }
     return {**before, **run.get("search_settings", {})}
 
 
 def settings_today(run: dict[str, Any]) -> dict[str, Any]:
-    """The metric, cv_folds, retrain rule and tie-break of the same search today (peers: {})."""
+    """The metric, cv_folds, retrain rule, tie-break and space of the same search today
+    (peers: {})."""
     from automl_nn.api import default_metric, resolve_cv_folds
     from automl_nn.results import tie_break_for
 
     if run["tool"] in PEERS:
         return {}
-    task = _task_of(run["dataset"])
-    cv_folds = resolve_cv_folds("auto", _dataset(run["dataset"]))
+    task, data = _task_of(run["dataset"]), _dataset(run["dataset"])
+    cv_folds = resolve_cv_folds("auto", data)
     return {
         "metric": default_metric(task),
         "cv_folds": cv_folds,
         "retrain": RETRAIN_RULE,
         "tie_break": tie_break_for(cv_folds, task),
+        "space": default_space_digest(data),
     }
+
+
+def default_space_digest(data: Any) -> str:
+    """Which default space a search of ``data`` runs on: the first 12 hex digits of the
+    sha256 of its YAML, specialized for the data (a change of the space changes it)."""
+    from automl_nn.defaults import DEFAULT_SPACE
+    from automl_nn.space import load_space
+
+    space = load_space(DEFAULT_SPACE).specialize(data.kind, data.input_kind)
+    return hashlib.sha256(space.to_yaml().encode()).hexdigest()[:12]
 
 
 @functools.cache

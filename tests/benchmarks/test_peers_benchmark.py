@@ -318,7 +318,7 @@ def test_report_only_runs_nothing_and_reports_the_stored_searches(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = RunStore(tmp_path / "peers_runs.jsonl")
-    today = {"metric": "val_accuracy", "cv_folds": None, "retrain": benchmarks.peers.RETRAIN_RULE}
+    today = benchmarks.peers.settings_today({"tool": DEFAULT_TOOL, "dataset": "mnist1d"})
     for seed in range(TARGET_SEEDS):  # a target is judged on 3 seeds
         store.append(
             run_record(DEFAULT_TOOL, "mnist1d", 600, seed, 0.996, 30.0)
@@ -371,15 +371,16 @@ def test_stored_searches_made_with_other_defaults_are_left_out_and_named(
     )
     payload = json.loads((tmp_path / "peers.json").read_text())
     assert [run["seed"] for run in payload["runs"]] == [2]
+    space = benchmarks.peers.DEFAULT_SPACE_BEFORE_RECORDING["diabetes"]  # unchanged since
     today_line = (
         f"today's defaults give {{'metric': 'val_mse', 'cv_folds': 5, 'retrain': {rule!r}, "
-        "'tie_break': None}"
+        f"'tie_break': None, 'space': {space!r}}}"
     )
     assert payload["left_out"] == [
         "default diabetes 120 s seed 0 (ran with {'metric': 'val_loss', 'cv_folds': None, "
-        f"'retrain': {old_rule!r}, 'tie_break': None}}, {today_line})",
+        f"'retrain': {old_rule!r}, 'tie_break': None, 'space': {space!r}}}, {today_line})",
         f"default diabetes 120 s seed 1 (ran with {{'metric': 'val_mse', 'cv_folds': 5, "
-        f"'retrain': {old_rule!r}, 'tie_break': None}}, {today_line})",
+        f"'retrain': {old_rule!r}, 'tie_break': None, 'space': {space!r}}}, {today_line})",
     ]
     markdown = (tmp_path / "peers.md").read_text()
     assert "left out" in markdown and "default on diabetes (5 folds)" in markdown
@@ -405,14 +406,46 @@ def test_cross_validated_class_searches_stored_before_the_tie_break_are_left_out
     assert [run["seed"] for run in payload["runs"]] == [1]
     assert len(payload["left_out"]) == 1
     assert payload["left_out"][0].startswith("default breast_cancer 120 s seed 0 (ran with")
-    assert "'tie_break': None}, today's defaults give" in payload["left_out"][0]
+    assert "'tie_break': None, 'space': " in payload["left_out"][0]
+
+
+def test_searches_stored_before_the_default_space_changed_are_left_out_by_data_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = RunStore(tmp_path / "peers_runs.jsonl")
+    common = {"max_epochs": benchmarks.peers.MAX_EPOCHS, "curve": [[10.0, 0.98]]}
+    for dataset in ("mnist1d", "breast_cancer"):  # mlps left sequences; tabular kept them
+        today = benchmarks.peers.settings_today({"tool": DEFAULT_TOOL, "dataset": dataset})
+        before = today | {"space": benchmarks.peers.DEFAULT_SPACE_BEFORE_RECORDING[dataset]}
+        for seed, settings in enumerate([before, today]):
+            record = run_record(DEFAULT_TOOL, dataset, 120, seed, 0.96, 10.0)
+            store.append(record | common | {"search_settings": settings})
+    monkeypatch.setattr(benchmarks.peers, "RUNS", store)
+    for module in (benchmarks.peers, benchmarks._report):
+        monkeypatch.setattr(module, "RESULTS", tmp_path)
+    datasets = ["--datasets", "mnist1d", "breast_cancer"]
+    benchmarks.peers.main([*datasets, "--budgets", "120", "--seeds", "0", "1", "--report-only"])
+    payload = json.loads((tmp_path / "peers.json").read_text())
+    assert [(run["dataset"], run["seed"]) for run in payload["runs"]] == [
+        ("mnist1d", 1),
+        ("breast_cancer", 0),
+        ("breast_cancer", 1),
+    ]
+    (left_out,) = payload["left_out"]
+    old = benchmarks.peers.DEFAULT_SPACE_BEFORE_RECORDING["mnist1d"]
+    today = benchmarks.peers.settings_today({"tool": DEFAULT_TOOL, "dataset": "mnist1d"})
+    assert today["space"] != old
+    assert left_out == (
+        f"default mnist1d 120 s seed 0 (ran with {today | {'space': old}}, "
+        f"today's defaults give {today})"
+    )
 
 
 def test_stored_searches_from_a_machine_of_another_speed_are_left_out_and_named(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = RunStore(tmp_path / "peers_runs.jsonl")
-    today = {"metric": "val_accuracy", "cv_folds": None, "retrain": benchmarks.peers.RETRAIN_RULE}
+    today = benchmarks.peers.settings_today({"tool": DEFAULT_TOOL, "dataset": "mnist1d"})
     common = {"max_epochs": benchmarks.peers.MAX_EPOCHS, "curve": [[30.0, 0.99]]}
     for seed, probe in enumerate([PROBE_S, PROBE_S * 1.1, PROBE_S * 2.6, None]):
         record = run_record(DEFAULT_TOOL, "mnist1d", 120, seed, 0.99, 30.0)
