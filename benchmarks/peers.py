@@ -65,7 +65,9 @@ about 41 hours, plus start-up and retraining: about 45 hours on 2 cores. ``--qui
 
 Every search of a non-quick run is appended to ``results/peers_runs.jsonl`` when it ends; a
 later run reads them back and runs only the (tool, data set, budget, seed) searches it lacks
-(stored searches count only with the same epochs per trial), so the 45 hours can be spread
+(stored searches count only with the same epochs per trial, on a machine of about the same
+speed, and with today's defaults: metric, folds, retrain rule, tie-break and the default space
+as specialized for the data set, by its digest), so the 45 hours can be spread
 over sittings and each report covers everything measured so far for what it asks.
 """
 
@@ -149,7 +151,7 @@ SETTINGS_BEFORE_RECORDING = {
     },
 }
 # The default space each data set's searches ran on before the benchmark recorded it (see
-# default_space_digest): every family on every input, until the mlp became tabular-only
+# default_space_digest): every family on every input, until the mlp left image inputs
 # (2026-11-27).
 DEFAULT_SPACE_BEFORE_RECORDING = {
     "mnist1d": "86aad2eba73f",
@@ -991,11 +993,10 @@ def run_key(run: dict[str, Any]) -> tuple[str, str, float, int]:
 
 
 def search_settings(run: dict[str, Any]) -> dict[str, Any]:
-    """The metric, cv_folds, retrain rule, tie-break and space a stored automl_nn search ran
-    with (peers: empty).
+    """What a stored automl_nn search ran with: metric, folds, retrain, tie-break, space.
 
-    A setting stored before the benchmark recorded it ran as in ``SETTINGS_BEFORE_RECORDING``
-    and ``DEFAULT_SPACE_BEFORE_RECORDING``.
+    Peers: empty. A setting stored before the benchmark recorded it ran as in
+    ``SETTINGS_BEFORE_RECORDING`` and ``DEFAULT_SPACE_BEFORE_RECORDING``.
     """
     if run["tool"] in PEERS:
         return {}
@@ -1007,8 +1008,7 @@ def search_settings(run: dict[str, Any]) -> dict[str, Any]:
 
 
 def settings_today(run: dict[str, Any]) -> dict[str, Any]:
-    """The metric, cv_folds, retrain rule, tie-break and space of the same search today
-    (peers: {})."""
+    """The metric, folds, retrain rule, tie-break and space of that search today (peers: {})."""
     from automl_nn.api import default_metric, resolve_cv_folds
     from automl_nn.results import tie_break_for
 
@@ -1026,8 +1026,11 @@ def settings_today(run: dict[str, Any]) -> dict[str, Any]:
 
 
 def default_space_digest(data: Any) -> str:
-    """Which default space a search of ``data`` runs on: the first 12 hex digits of the
-    sha256 of its YAML, specialized for the data (a change of the space changes it)."""
+    """Which default space a search of ``data`` runs on: 12 hex digits of a sha256.
+
+    The digest is of the space's YAML as specialized for the data, so any change to the default
+    space that reaches this data set changes it (and a search stored before stops counting).
+    """
     from automl_nn.defaults import DEFAULT_SPACE
     from automl_nn.space import load_space
 

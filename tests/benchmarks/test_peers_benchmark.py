@@ -414,7 +414,7 @@ def test_searches_stored_before_the_default_space_changed_are_left_out_by_data_s
 ) -> None:
     store = RunStore(tmp_path / "peers_runs.jsonl")
     common = {"max_epochs": benchmarks.peers.MAX_EPOCHS, "curve": [[10.0, 0.98]]}
-    for dataset in ("mnist1d", "breast_cancer"):  # mlps left sequences; tabular kept them
+    for dataset in ("digits", "breast_cancer"):  # mlps left images; tabular kept them
         today = benchmarks.peers.settings_today({"tool": DEFAULT_TOOL, "dataset": dataset})
         before = today | {"space": benchmarks.peers.DEFAULT_SPACE_BEFORE_RECORDING[dataset]}
         for seed, settings in enumerate([before, today]):
@@ -423,20 +423,20 @@ def test_searches_stored_before_the_default_space_changed_are_left_out_by_data_s
     monkeypatch.setattr(benchmarks.peers, "RUNS", store)
     for module in (benchmarks.peers, benchmarks._report):
         monkeypatch.setattr(module, "RESULTS", tmp_path)
-    datasets = ["--datasets", "mnist1d", "breast_cancer"]
+    datasets = ["--datasets", "digits", "breast_cancer"]
     benchmarks.peers.main([*datasets, "--budgets", "120", "--seeds", "0", "1", "--report-only"])
     payload = json.loads((tmp_path / "peers.json").read_text())
     assert [(run["dataset"], run["seed"]) for run in payload["runs"]] == [
-        ("mnist1d", 1),
+        ("digits", 1),
         ("breast_cancer", 0),
         ("breast_cancer", 1),
     ]
     (left_out,) = payload["left_out"]
-    old = benchmarks.peers.DEFAULT_SPACE_BEFORE_RECORDING["mnist1d"]
-    today = benchmarks.peers.settings_today({"tool": DEFAULT_TOOL, "dataset": "mnist1d"})
+    old = benchmarks.peers.DEFAULT_SPACE_BEFORE_RECORDING["digits"]
+    today = benchmarks.peers.settings_today({"tool": DEFAULT_TOOL, "dataset": "digits"})
     assert today["space"] != old
     assert left_out == (
-        f"default mnist1d 120 s seed 0 (ran with {today | {'space': old}}, "
+        f"default digits 120 s seed 0 (ran with {today | {'space': old}}, "
         f"today's defaults give {today})"
     )
 
