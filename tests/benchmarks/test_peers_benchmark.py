@@ -371,7 +371,7 @@ def test_stored_searches_made_with_other_defaults_are_left_out_and_named(
     )
     payload = json.loads((tmp_path / "peers.json").read_text())
     assert [run["seed"] for run in payload["runs"]] == [2]
-    space = benchmarks.peers.DEFAULT_SPACE_BEFORE_RECORDING["diabetes"]  # unchanged since
+    space = benchmarks.peers.DEFAULT_SPACE_BEFORE_RECORDING["diabetes"]  # still today's
     today_line = (
         f"today's defaults give {{'metric': 'val_mse', 'cv_folds': 5, 'retrain': {rule!r}, "
         f"'tie_break': None, 'space': {space!r}}}"
