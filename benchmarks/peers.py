@@ -1021,8 +1021,14 @@ def settings_today(run: dict[str, Any]) -> dict[str, Any]:
         "cv_folds": cv_folds,
         "retrain": RETRAIN_RULE,
         "tie_break": tie_break_for(cv_folds, task),
-        "space": default_space_digest(data),
+        "space": _stored_space_digest(run["dataset"]),
     }
+
+
+@functools.cache
+def _stored_space_digest(dataset: str) -> str:
+    """``default_space_digest`` of a data set by name, once per process (reports ask per run)."""
+    return default_space_digest(_dataset(dataset))
 
 
 def default_space_digest(data: Any) -> str:
