@@ -25,6 +25,7 @@ _PUBLIC_NAMES: dict[str, str] = {
     "TaskData": "automl_nn.data",
     "fit": "automl_nn.training",
     "FitResult": "automl_nn.training",
+    "SeedEnsemble": "automl_nn.training",
     "evaluate": "automl_nn.training",
     "cross_validate": "automl_nn.training",
     "search": "automl_nn.api",

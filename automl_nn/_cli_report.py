@@ -86,9 +86,12 @@ def print_search_report(result: SearchResult) -> None:
 
 
 def print_test_metrics(final: FitResult) -> None:
-    """The test metrics of the best config retrained on train+val, and its epochs."""
-    epochs = len(final.history)
-    print(f"\nTest metrics of the best config, retrained on train+val for {epochs} epochs:")
+    """The test metrics of the best config retrained on train+val, its epochs and seeds."""
+    epochs, seeds = len(final.history), len(final.members)
+    averaged = f" from {seeds} seeds, their outputs averaged" if seeds > 1 else ""
+    print(
+        f"\nTest metrics of the best config, retrained on train+val for {epochs} epochs{averaged}:"
+    )
     for name, value in sorted(final.test_metrics.items()):
         shown = _number(value) if math.isfinite(value) else str(value)
         print(f"  {name:<16} {shown}")

@@ -25,10 +25,12 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from automl_nn import __version__
 from automl_nn.defaults import (
+    AUTO_RETRAIN_SEEDS,
     DEFAULT_EXPERIMENT,
     DEFAULT_MAX_EPOCHS,
     DEFAULT_MAX_FAILURES,
     DEFAULT_NUM_TRIALS,
+    DEFAULT_RETRAIN_SEEDS,
     DEFAULT_SCHEDULER,
     DEFAULT_SEARCHER,
 )
@@ -127,6 +129,29 @@ def parse_cv_folds(text: str) -> int | str | None:
         return int(text)
     except ValueError:
         raise ConfigError("--cv-folds", text, "auto, none, or a whole number >= 2") from None
+
+
+def parse_retrain_seeds(text: str) -> int | str:
+    """``--retrain-seeds``: ``auto`` or a whole number >= 1 (models the final one averages).
+
+    Example:
+        >>> parse_retrain_seeds("3"), parse_retrain_seeds("auto")
+        (3, 'auto')
+    """
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        seeds = int(text)
+    except ValueError:
+        seeds = 0
+    if seeds < 1:
+        raise ConfigError(
+            "--retrain-seeds",
+            text,
+            f"auto ({AUTO_RETRAIN_SEEDS} when the trials cross-validated, else 1) "
+            "or a whole number >= 1",
+        )
+    return seeds
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -322,6 +347,7 @@ def _add_tracking_flags(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
         "--no-retrain", action="store_true", help="skip retraining and testing the best config"
     )
+    _add_retrain_seeds_flag(group)
     group.add_argument(
         "--export", metavar="DIR", type=Path, help="write the final model (TorchScript) to DIR"
     )
@@ -340,7 +366,18 @@ def _add_resume_command(commands: Any, common: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--no-retrain", action="store_true", help="skip retraining and testing the best config"
     )
+    _add_retrain_seeds_flag(command)
     command.set_defaults(handler=_run_resume)
+
+
+def _add_retrain_seeds_flag(group: Any) -> None:
+    group.add_argument(
+        "--retrain-seeds",
+        metavar="N",
+        default=DEFAULT_RETRAIN_SEEDS,
+        help="retrain the best config from N seeds; the final model averages their outputs "
+        f"(default: %(default)s, {AUTO_RETRAIN_SEEDS} when the trials cross-validated, else 1)",
+    )
 
 
 def _add_show_command(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -428,6 +465,7 @@ def _run_search(args: argparse.Namespace) -> int:
     from automl_nn.api import search
     from automl_nn.tracking import resolve_tracking_uri
 
+    retrain_seeds = parse_retrain_seeds(args.retrain_seeds)
     result = search(
         _search_data(args),
         args.space,
@@ -459,8 +497,10 @@ def _run_search(args: argparse.Namespace) -> int:
     )
     print_search_report(result)
     if not args.no_retrain:
-        print_test_metrics(result.retrain_best())
+        print_test_metrics(result.retrain_best(seeds=retrain_seeds))
     if args.export is not None:
+        if result.final is None:  # --no-retrain: the export retrains, from --retrain-seeds
+            result.retrain_best(seeds=retrain_seeds)
         folder = result.export(args.export)
         if args.no_retrain:
             print_test_metrics(result.final)
@@ -474,10 +514,11 @@ def _run_resume(args: argparse.Namespace) -> int:
     from automl_nn._cli_report import print_search_report, print_test_metrics
     from automl_nn.api import resume
 
+    retrain_seeds = parse_retrain_seeds(args.retrain_seeds)
     result = resume(args.path, verbose=False if args.quiet else None)
     print_search_report(result)
     if not args.no_retrain:
-        print_test_metrics(result.retrain_best())
+        print_test_metrics(result.retrain_best(seeds=retrain_seeds))
     print(f"\nSearch folder: {result.experiment_path}")
     return EXIT_OK
 

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from automl_nn.data import TaskData
-from automl_nn.errors import SearchError
+from automl_nn.defaults import AUTO_RETRAIN_SEEDS, DEFAULT_RETRAIN_SEEDS
+from automl_nn.errors import ConfigError, SearchError
 from automl_nn.space import flatten_config
 
 if TYPE_CHECKING:
@@ -242,7 +243,11 @@ class SearchResult:
         return write_report(self, path)
 
     def retrain_best(
-        self, epochs: int | None = None, *, device: str | torch.device | None = None
+        self,
+        epochs: int | None = None,
+        *,
+        seeds: int | str = DEFAULT_RETRAIN_SEEDS,
+        device: str | torch.device | None = None,
     ) -> FitResult:
         """Train the best config on train+val, test it, and log both to the parent run.
 
@@ -254,6 +259,13 @@ class SearchResult:
         is off either way: the validation split is training data here, so its loss cannot
         say when to stop (the returned ``history`` still reports it on that split).
 
+        ``seeds`` models are trained, from seeds ``seed``, ``seed + 1``, ..., and the final
+        model is their :class:`~automl_nn.training.SeedEnsemble` (the mean of their
+        outputs; one seed: the model itself). ``"auto"`` takes 5 when the search
+        cross-validated its trials (small data: a trial's score was the mean of 5 fold
+        models, each model trains in seconds, and one model's test score moves with its
+        seed) and 1 otherwise.
+
         The test split is used here for the first time. ``test_metrics`` of the returned
         FitResult holds ``test_accuracy`` (and the rest) or ``test_mse`` and friends.
         ``device`` is :func:`~automl_nn.training.fit`'s (None: this process's GPU when
@@ -263,8 +275,8 @@ class SearchResult:
 
             final = result.retrain_best()
             print(final.test_metrics["test_accuracy"], len(final.history))
+            ensemble = result.retrain_best(seeds=3)  # len(ensemble.members) == 3
         """
-        from automl_nn.errors import ConfigError
         from automl_nn.training import evaluate, on_cpu
 
         if self.best_trial_id is None:
@@ -273,12 +285,14 @@ class SearchResult:
             raise ConfigError(
                 "epochs", epochs, "an integer >= 1, or None for the epochs the best trial trained"
             )
+        count = resolve_retrain_seeds(seeds, self.cv_folds)
         final = retrain_config(
             self.best_config,
             self.data,
             epochs=epochs or self.best_epochs,
             schedule_epochs=epochs or self.max_epochs,
             seed=self.seed,
+            seeds=count,
             device=device,
         )
         loss = final.config["loss"]
@@ -289,6 +303,7 @@ class SearchResult:
         self.final = final
         if self.tracker is not None and self.tracker.parent_run_id is not None:
             self.tracker.search_metrics(final.test_metrics, step=0)
+            self.tracker.set_search_tags({"automl_nn.final_model_seeds": str(count)})
             self.tracker.log_model(
                 on_cpu(final.model),
                 input_example=self.data.x_val[:4].numpy(),
@@ -323,6 +338,7 @@ class SearchResult:
             "metric": self.metric,
             "best_metric": self.best_metric,
             "test_metrics": final.test_metrics,
+            "seeds": len(final.members) or 1,
             "data": self.data.describe(),
         }
         (folder / "config.json").write_text(json.dumps(summary, indent=2, default=str))
@@ -336,26 +352,51 @@ def retrain_config(
     epochs: int,
     schedule_epochs: int,
     seed: int,
+    seeds: int = 1,
     device: str | torch.device | None = None,
 ) -> FitResult:
     """Train ``config`` on train+val for ``epochs``, its schedule laid out over ``schedule_epochs``.
 
     What :meth:`SearchResult.retrain_best` trains: no early stopping (the validation split is
-    training data here), so the model trains exactly ``epochs`` (at most ``schedule_epochs``)
-    unless it diverges.
+    training data here), so each model trains exactly ``epochs`` (at most
+    ``schedule_epochs``) unless it diverges. ``seeds`` models, from seeds ``seed``,
+    ``seed + 1``, ...: more than one gives their :func:`~automl_nn.training.fit_seed_ensemble`.
     """
     from automl_nn.trainable import trial_config
-    from automl_nn.training import fit
+    from automl_nn.training import fit, fit_seed_ensemble
 
     full = trial_config(config, schedule_epochs)
     full.setdefault("regularization", {})["early_stopping"] = None
-    return fit(
-        full,
-        data.merged_train_val(),
-        seed=seed,
-        device=device,
-        on_epoch=lambda epoch, _metrics: epoch >= epochs,
+    merged = data.merged_train_val()
+    return fit_seed_ensemble(
+        lambda member_seed: fit(
+            full,
+            merged,
+            seed=member_seed,
+            device=device,
+            on_epoch=lambda epoch, _metrics: epoch >= epochs,
+        ),
+        range(seed, seed + seeds),
     )
+
+
+def resolve_retrain_seeds(seeds: int | str, cv_folds: int | None) -> int:
+    """How many seeds :meth:`SearchResult.retrain_best` trains: ``seeds``, or "auto"'s count.
+
+    Example:
+        >>> resolve_retrain_seeds("auto", 5), resolve_retrain_seeds("auto", None)
+        (5, 1)
+    """
+    if seeds == "auto":
+        return AUTO_RETRAIN_SEEDS if cv_folds else 1
+    if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
+        raise ConfigError(
+            "seeds",
+            seeds,
+            f"an integer >= 1, or 'auto' ({AUTO_RETRAIN_SEEDS} when the search "
+            "cross-validated its trials, else 1)",
+        )
+    return seeds
 
 
 def _history(results: list[dict[str, Any]]) -> pd.DataFrame:

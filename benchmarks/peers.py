@@ -42,7 +42,9 @@ Figures per (tool, data set, budget, seed), all on the validation split during t
 - ``time_to_target_s``: when the curve first reaches the data set's target (None: never);
 - ``test``: the winner retrained on train+val and tested once (outside the clock):
   ``SearchResult.retrain_best()`` for automl_nn (since 2e8f1f8: the epochs its
-  winner trained, up to 20, without early stopping), the peer's own loop for 20 epochs.
+  winner trained, up to 20, without early stopping; since 2026-11-27, where the trials
+  cross-validated, the mean of 5 models retrained from 5 seeds), the peer's own loop for 20
+  epochs.
 
 Metrics: ``val_accuracy`` / ``test_accuracy`` (higher is better) for classes; ``val_mse`` /
 ``test_mse`` in the target's original units (lower is better) for ``diabetes``, which
@@ -128,8 +130,8 @@ QUICK: dict[str, tuple[Any, ...]] = {
     "tools": (DEFAULT_TOOL, *PEERS),
 }
 MET, MISSED, NOT_MEASURED = "met", "MISSED", "not measured"
-# How ``retrain_best`` trains the winner since 2e8f1f8; change it with that rule, so that
-# searches retrained the old way stop counting.
+# How ``retrain_best`` trains the winner since 2e8f1f8 (see retrain_rule); change it with
+# that rule, so that searches retrained the old way stop counting.
 RETRAIN_RULE = "the winner's validated epochs, no early stopping"
 RETRAIN_RULE_BEFORE_2E8F1F8 = "max_epochs, the config's early stopping on the validation split"
 # What automl_nn's searches ran with before the benchmark recorded it: val_loss for regression
@@ -475,7 +477,7 @@ def run_automl_nn(tool: str, data: Any, budget: float, seed: int, storage: str) 
     settings = {
         "metric": result.metric,
         "cv_folds": result.cv_folds,
-        "retrain": RETRAIN_RULE,
+        "retrain": retrain_rule(result.cv_folds),
         "tie_break": result.tie_break,
         "space": default_space_digest(data),
     }
@@ -987,6 +989,21 @@ def _left_out_lines(by_reason: dict[str, list[str]]) -> list[str]:
     ]
 
 
+def retrain_rule(cv_folds: int | None) -> str:
+    """How ``retrain_best()`` trains a search's winner: its epochs, and its seeds since 2026-11-27.
+
+    Example:
+        >>> retrain_rule(None) == RETRAIN_RULE
+        True
+        >>> retrain_rule(5)
+        "the winner's validated epochs, no early stopping, the mean of 5 seeds"
+    """
+    from automl_nn.results import resolve_retrain_seeds
+
+    seeds = resolve_retrain_seeds("auto", cv_folds)
+    return RETRAIN_RULE + (f", the mean of {seeds} seeds" if seeds > 1 else "")
+
+
 def run_key(run: dict[str, Any]) -> tuple[str, str, float, int]:
     """Which search a stored run is: tool, data set, budget and seed."""
     return run["tool"], run["dataset"], float(run["budget_s"]), run["seed"]
@@ -1019,7 +1036,7 @@ def settings_today(run: dict[str, Any]) -> dict[str, Any]:
     return {
         "metric": default_metric(task),
         "cv_folds": cv_folds,
-        "retrain": RETRAIN_RULE,
+        "retrain": retrain_rule(cv_folds),
         "tie_break": tie_break_for(cv_folds, task),
         "space": _stored_space_digest(run["dataset"]),
     }

@@ -12,6 +12,7 @@ from automl_nn.training._cross_validate import (
     cross_validate,
     fold_splits,
 )
+from automl_nn.training._ensemble import SeedEnsemble, fit_seed_ensemble
 from automl_nn.training._fit import (
     FitResult,
     TrainingRun,
@@ -34,6 +35,7 @@ __all__ = [
     "FitResult",
     "GradientRules",
     "LearningRateSchedule",
+    "SeedEnsemble",
     "TrainingRun",
     "build_loss",
     "build_optimizer",
@@ -41,6 +43,7 @@ __all__ = [
     "cross_validate",
     "evaluate",
     "fit",
+    "fit_seed_ensemble",
     "fold_splits",
     "log_loss",
     "model_device",

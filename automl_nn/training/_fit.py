@@ -44,6 +44,8 @@ class FitResult:
             TrainingRun's time limit) or ``stopped`` (by on_epoch).
         seconds: wall-clock time of the run.
         test_metrics: ``test_accuracy``... filled only for a retrained final model.
+        members: for a seed ensemble (``model`` a
+            :class:`~automl_nn.training.SeedEnsemble`), each member's FitResult; else empty.
     """
 
     config: dict[str, Any]
@@ -54,6 +56,7 @@ class FitResult:
     status: str
     seconds: float
     test_metrics: dict[str, float] = field(default_factory=dict)
+    members: list[FitResult] = field(default_factory=list)
 
     @property
     def epochs(self) -> int:

@@ -11,9 +11,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from automl_nn import SearchResult, fit, load_dataset
+from automl_nn import SearchResult, evaluate, fit, load_dataset
 from automl_nn.errors import ConfigError
+from automl_nn.results import retrain_config
 from automl_nn.trainable import trial_config
+from automl_nn.training import SeedEnsemble
 
 MAX_EPOCHS = 6
 # A cosine schedule over the search's epochs, and early stopping that would stop at once.
@@ -101,3 +103,38 @@ def test_a_bad_epoch_count_is_refused_by_name(tmp_path, epochs) -> None:
     with pytest.raises(ConfigError) as caught:
         searched(best_trial_epochs=3, tmp_path=tmp_path).retrain_best(epochs=epochs)
     assert caught.value.field == "epochs" and caught.value.value == epochs
+
+
+def test_seeds_train_that_many_models_from_the_search_seed_on(tmp_path) -> None:
+    result = searched(best_trial_epochs=3, tmp_path=tmp_path)
+    final = result.retrain_best(seeds=3)
+    assert isinstance(final.model, SeedEnsemble) and len(final.members) == 3
+    for member, seed in zip(final.members, (3, 4, 5), strict=True):  # the search's seed: 3
+        alone = retrain_config(
+            BEST_CONFIG, result.data, epochs=3, schedule_epochs=MAX_EPOCHS, seed=seed
+        )
+        assert compared(member.history) == compared(alone.history)
+    assert compared(final.members[0].history) != compared(final.members[1].history)
+    tested = evaluate(final.model, result.data, "test")["accuracy"]
+    assert final.test_metrics["test_accuracy"] == pytest.approx(tested)
+
+
+@pytest.mark.parametrize(("cv_folds", "models"), [(5, 5), (2, 5), (None, 1)])
+def test_auto_seeds_average_five_models_where_the_trials_cross_validated(
+    tmp_path, cv_folds, models
+) -> None:
+    result = searched(best_trial_epochs=2, tmp_path=tmp_path)
+    result.cv_folds = cv_folds
+    final = result.retrain_best()
+    assert len(final.members) == (models if models > 1 else 0)
+    assert isinstance(final.model, SeedEnsemble) == (models > 1)
+
+
+@pytest.mark.parametrize("seeds", [0, -1, 2.5, "3", True, "many"])
+def test_a_bad_seed_count_is_refused_by_name_before_training(tmp_path, seeds) -> None:
+    result = searched(best_trial_epochs=3, tmp_path=tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        result.retrain_best(seeds=seeds)
+    assert caught.value.field == "seeds" and caught.value.value == seeds
+    assert "'auto'" in str(caught.value)
+    assert result.final is None

@@ -353,7 +353,8 @@ def test_stored_searches_made_with_other_defaults_are_left_out_and_named(
 ) -> None:
     store = RunStore(tmp_path / "peers_runs.jsonl")
     common = {"max_epochs": benchmarks.peers.MAX_EPOCHS, "curve": [[10.0, 2800.0]], "mode": "min"}
-    rule, old_rule = benchmarks.peers.RETRAIN_RULE, benchmarks.peers.RETRAIN_RULE_BEFORE_2E8F1F8
+    rule, old_rule = benchmarks.peers.retrain_rule(5), benchmarks.peers.RETRAIN_RULE_BEFORE_2E8F1F8
+    one_seed_rule = benchmarks.peers.RETRAIN_RULE  # cross-validated winners, until 2026-11-27
     # Stored before the settings were recorded: val_loss on the validation split.
     store.append(run_record(DEFAULT_TOOL, "diabetes", 120, 0, 2700.0, 10.0) | common)
     # Today's metric and folds, stored before the retrain rule was recorded.
@@ -361,16 +362,19 @@ def test_stored_searches_made_with_other_defaults_are_left_out_and_named(
     store.append(
         run_record(DEFAULT_TOOL, "diabetes", 120, 1, 2650.0, 10.0) | common | retrained_before
     )
+    one_seed = {"search_settings": {"metric": "val_mse", "cv_folds": 5, "retrain": one_seed_rule}}
+    store.append(run_record(DEFAULT_TOOL, "diabetes", 120, 2, 2620.0, 10.0) | common | one_seed)
     today = {"search_settings": {"metric": "val_mse", "cv_folds": 5, "retrain": rule}}
-    store.append(run_record(DEFAULT_TOOL, "diabetes", 120, 2, 2600.0, 10.0) | common | today)
+    store.append(run_record(DEFAULT_TOOL, "diabetes", 120, 3, 2600.0, 10.0) | common | today)
     monkeypatch.setattr(benchmarks.peers, "RUNS", store)
     for module in (benchmarks.peers, benchmarks._report):
         monkeypatch.setattr(module, "RESULTS", tmp_path)
     benchmarks.peers.main(
-        ["--datasets", "diabetes", "--budgets", "120", "--seeds", "0", "1", "2", "--report-only"]
+        ["--datasets", "diabetes", "--budgets", "120", "--seeds", "0", "1", "2", "3"]
+        + ["--report-only"]
     )
     payload = json.loads((tmp_path / "peers.json").read_text())
-    assert [run["seed"] for run in payload["runs"]] == [2]
+    assert [run["seed"] for run in payload["runs"]] == [3]
     space = benchmarks.peers.DEFAULT_SPACE_BEFORE_RECORDING["diabetes"]  # still today's
     today_line = (
         f"today's defaults give {{'metric': 'val_mse', 'cv_folds': 5, 'retrain': {rule!r}, "
@@ -381,6 +385,8 @@ def test_stored_searches_made_with_other_defaults_are_left_out_and_named(
         f"'retrain': {old_rule!r}, 'tie_break': None, 'space': {space!r}}}, {today_line})",
         f"default diabetes 120 s seed 1 (ran with {{'metric': 'val_mse', 'cv_folds': 5, "
         f"'retrain': {old_rule!r}, 'tie_break': None, 'space': {space!r}}}, {today_line})",
+        f"default diabetes 120 s seed 2 (ran with {{'metric': 'val_mse', 'cv_folds': 5, "
+        f"'retrain': {one_seed_rule!r}, 'tie_break': None, 'space': {space!r}}}, {today_line})",
     ]
     markdown = (tmp_path / "peers.md").read_text()
     assert "left out" in markdown and "default on diabetes (5 folds)" in markdown
@@ -391,7 +397,7 @@ def test_cross_validated_class_searches_stored_before_the_tie_break_are_left_out
 ) -> None:
     store = RunStore(tmp_path / "peers_runs.jsonl")
     common = {"max_epochs": benchmarks.peers.MAX_EPOCHS, "curve": [[10.0, 0.98]]}
-    before = {"metric": "val_accuracy", "cv_folds": 5, "retrain": benchmarks.peers.RETRAIN_RULE}
+    before = {"metric": "val_accuracy", "cv_folds": 5, "retrain": benchmarks.peers.retrain_rule(5)}
     today = {**before, "tie_break": "val_log_loss"}
     for seed, settings in enumerate([before, today]):
         record = run_record(DEFAULT_TOOL, "breast_cancer", 120, seed, 0.96, 10.0)

@@ -35,6 +35,11 @@ BAD_SEARCHES = {
     "unknown flag": (["--dataset", "wine", "--trails", "3"], "--trails"),
     "one fold": (["--dataset", "wine", "--cv-folds", "1"], "cv_folds = 1"),
     "folds not a number": (["--dataset", "wine", "--cv-folds", "five"], "--cv-folds = 'five'"),
+    "no retrain seed": (["--dataset", "wine", "--retrain-seeds", "0"], "--retrain-seeds = '0'"),
+    "retrain seeds not a number": (
+        ["--dataset", "wine", "--retrain-seeds", "many"],
+        "--retrain-seeds = 'many'",
+    ),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from pathlib import Path
@@ -46,13 +47,26 @@ def test_search_prints_leaderboard_best_config_test_metrics_and_where_to_look(
     assert leaderboard_ids(run.out, "Leaderboard:") == ids
     assert "Best config: trial " in run.out
     assert "optimizer:\n  name: " in run.out
+    # --cv-folds 2 and --retrain-seeds auto: the final model averages 5 seeds.
     assert re.search(
-        r"Test metrics of the best config, retrained on train\+val for \d+ epochs:", run.out
+        r"Test metrics of the best config, retrained on train\+val for \d+ epochs from 5 "
+        "seeds, their outputs averaged:",
+        run.out,
     )
     assert "test_accuracy" in run.out
     assert f"Search folder: {wine_search.folder / 'runs'}" in run.out
     assert f"mlflow ui --backend-store-uri {wine_search.tracking_uri}" in run.out
     assert (wine_search.folder / "export" / "model.pt").is_file()
+    exported = json.loads((wine_search.folder / "export" / "config.json").read_text())
+    assert exported["seeds"] == 5
+
+
+def test_the_final_model_seeds_are_tagged_on_the_parent_run(wine_search: WineSearch) -> None:
+    client = MlflowClient(wine_search.tracking_uri)
+    experiment = client.get_experiment_by_name(wine_search.experiment)
+    runs = client.search_runs([experiment.experiment_id])
+    parents = [run for run in runs if "mlflow.parentRunId" not in run.data.tags]
+    assert [run.data.tags["automl_nn.final_model_seeds"] for run in parents] == ["5"]
 
 
 def test_cv_folds_reach_the_search(wine_search: WineSearch) -> None:

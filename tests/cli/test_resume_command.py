@@ -25,3 +25,13 @@ def test_resume_of_a_folder_that_is_no_search_exits_2(tmp_path) -> None:
     run = run_cli("resume", tmp_path)
     assert run.code == 2
     assert run.err.count("\n") == 1 and "automl_nn_search.json" in run.err
+
+
+def test_resume_retrains_the_winner_from_the_seeds_asked(wine_search: WineSearch) -> None:
+    (folder,) = [p for p in (wine_search.folder / "runs").iterdir() if p.is_dir()]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(wine_search.folder)
+        run = run_cli("resume", folder, "--quiet", "--retrain-seeds", "2")
+    assert run.code == 0, run.err
+    assert "epochs from 2 seeds, their outputs averaged:" in run.out
+    assert "test_accuracy" in run.out
