@@ -79,7 +79,7 @@ def read_search(
         raise ConfigError(
             "--run", parent.info.run_id, "the parent run of an automl_nn search (metric, mode)"
         )
-    tie_break = TIE_BREAK_METRIC if parent.data.params.get("cv_folds", "").isdigit() else None
+    tie_break = logged_tie_break(parent.data.params)
     children = sorted(_child_runs(client, parent), key=lambda run: run.info.start_time or 0)
     ranking = (metric, tie_break) if tie_break else (metric,)
     rows = [_trial_row(client, child, ranking) for child in children]
@@ -92,6 +92,23 @@ def read_search(
         mode=mode,
         leaderboard=leaderboard,
     )
+
+
+def logged_tie_break(params: dict[str, str]) -> str | None:
+    """The tie-break a search logged, or for a search logged before it did, the rule it ran.
+
+    Searches before 2026-11-27 logged only ``cv_folds``; a cross-validated one broke ties by
+    ``val_log_loss`` (a regression search has none, so the metric alone ranks it).
+
+    Example:
+        >>> logged_tie_break({"tie_break": "None", "cv_folds": "5"}), logged_tie_break({})
+        (None, None)
+        >>> logged_tie_break({"cv_folds": "5"})
+        'val_log_loss'
+    """
+    if "tie_break" in params:
+        return None if params["tie_break"] == "None" else params["tie_break"]
+    return TIE_BREAK_METRIC if params.get("cv_folds", "").isdigit() else None
 
 
 def _client(uri: str) -> MlflowClient:

@@ -118,6 +118,13 @@ class SearchPlan:
         """The search's own folder (or URI) under the storage path."""
         return f"{self.storage_path.rstrip('/')}/{self.search_name}"
 
+    @property
+    def tie_break(self) -> str | None:
+        """The metric that orders trials tied on ``metric`` (None: the earlier trial first)."""
+        from automl_nn.results import tie_break_for
+
+        return tie_break_for(self.cv_folds, self.data.kind)
+
     def settings(self) -> dict[str, Any]:
         """The search settings, as logged on the MLflow parent run."""
         return {
@@ -140,6 +147,7 @@ class SearchPlan:
             "trial_timeout_s": self.trial_timeout_s,
             "plugins": ",".join(self.plugins),
             "cv_folds": self.cv_folds,
+            "tie_break": self.tie_break,
         }
 
 

@@ -113,9 +113,8 @@ class SearchResult:
             )
         # With no trial, the columns every leaderboard has are still there (board.status).
         columns = None if rows else [*LEADERBOARD_COLUMNS, plan.metric, f"best_{plan.metric}"]
-        tie_break = tie_break_for(plan.cv_folds, plan.data.kind)
         leaderboard = sorted_leaderboard(
-            pd.DataFrame(rows, columns=columns), plan.metric, plan.mode, tie_break=tie_break
+            pd.DataFrame(rows, columns=columns), plan.metric, plan.mode, tie_break=plan.tie_break
         )
         best_id = _best_trial(leaderboard, plan.metric)
         return cls(
@@ -139,7 +138,7 @@ class SearchResult:
             tracker=tracker,
             registered_model_name=plan.registered_model_name,
             cv_folds=plan.cv_folds,
-            tie_break=tie_break,
+            tie_break=plan.tie_break,
         )
 
     def every_trial_failed(self) -> bool:

@@ -89,6 +89,8 @@ def test_tied_cross_validated_trials_rank_by_log_loss_in_the_search_and_in_mlflo
     assert result.best_trial_id == board.trial_id.iloc[0]
     stored = read_search(store["experiment"], store["tracking_uri"]).leaderboard
     assert stored.trial_id.tolist() == board.trial_id.tolist()
+    parent = MlflowClient(store["tracking_uri"]).get_run(result.mlflow_parent_run_id)
+    assert parent.data.params["tie_break"] == "val_log_loss"  # what `automl-nn show` reads
 
 
 @pytest.mark.usefixtures("ray_session")
@@ -96,3 +98,5 @@ def test_tied_trials_on_a_validation_split_keep_the_earlier_first(store) -> None
     result = tied_search(store, cv_folds=None)
     assert result.tie_break is None
     assert result.leaderboard.trial_number.tolist() == sorted(result.leaderboard.trial_number)
+    parent = MlflowClient(store["tracking_uri"]).get_run(result.mlflow_parent_run_id)
+    assert parent.data.params["tie_break"] == "None"
