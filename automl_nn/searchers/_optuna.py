@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -19,6 +20,9 @@ class SpaceOptunaSearch(OptunaSearch):
 
     Ray's OptunaSearch merges the names of the suggested parameters into the config; those
     are Optuna's bookkeeping (``optimizer[sgd].momentum``), not config keys, so drop them.
+    A trial whose metric is NaN (it diverged) is told to Optuna as the worst value there is:
+    Ray passes the NaN on, Optuna's ``tell`` refuses it, Ray logs a warning and the Optuna
+    trial stays RUNNING for good.
     """
 
     def __init__(self, *args: Any, config_keys: tuple[str, ...], **kwargs: Any) -> None:
@@ -30,6 +34,15 @@ class SpaceOptunaSearch(OptunaSearch):
         if not isinstance(suggestion, dict):
             return suggestion
         return {key: value for key, value in suggestion.items() if key in self.config_keys}
+
+    def on_trial_complete(
+        self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False
+    ) -> None:
+        value = (result or {}).get(self.metric)
+        if isinstance(value, float) and math.isnan(value):
+            worst = -math.inf if self.mode == "max" else math.inf
+            result = {**(result or {}), self.metric: worst}
+        super().on_trial_complete(trial_id, result, error)
 
 
 def _sampler(name: str, seed: int) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import math
 import random
 
 import pytest
@@ -57,6 +59,18 @@ def test_suggestions_are_configs_the_space_can_produce(name: str) -> None:
 def test_conditional_parameters_follow_their_option(name: str) -> None:
     for config in drive(make_searcher(name, settings()), 4):
         assert ("momentum" in config["optimizer"]) == (config["optimizer"]["name"] == "sgd")
+
+
+@pytest.mark.parametrize("name", SEARCHERS)
+def test_a_diverged_trial_is_taken_without_a_warning_and_the_search_goes_on(
+    name: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    searcher = make_searcher(name, settings())
+    assert isinstance(searcher.suggest("diverged"), dict)
+    with caplog.at_level(logging.WARNING, logger="ray"):
+        searcher.on_trial_complete("diverged", {"val_accuracy": math.nan, "training_iteration": 1})
+    assert [record.getMessage() for record in caplog.records] == []
+    assert len(drive(searcher, 3, start=1)) == 3
 
 
 @pytest.mark.parametrize("name", SEARCHERS)
