@@ -9,7 +9,7 @@ from __future__ import annotations
 
 BENCHMARKS: tuple[str, ...] = (
     "trainer_throughput", "gpu_throughput", "overhead", "nas_mnist1d", "controller_landscape",
-    "scaling", "selection", "retrain_rule", "tie_break", "final_seeds", "peers",
+    "scaling", "selection", "retrain_rule", "tie_break", "final_seeds", "peers", "peers_splits",
 )  # fmt: skip
 
 __all__ = ["BENCHMARKS"]
