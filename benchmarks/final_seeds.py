@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from benchmarks._report import markdown_table
+from benchmarks.peers import is_better
 from benchmarks.selection import (
     EPOCHS,
     FOLDS,
@@ -96,13 +97,9 @@ def split_figures(scores: Sequence[dict[str, Any]], mode: str) -> dict[str, Any]
         figures[f"{final}_mean_test"] = statistics.fmean(values) if values else math.nan
         figures[f"{final}_winner_test"] = winner[final] if winner else math.nan
     biggest = f"ensemble_{SEEDS}"
-    figures["ensemble_better"] = sum(_better(f[biggest], f["one_model"], mode) for f in finals)
-    figures["ensemble_worse"] = sum(_better(f["one_model"], f[biggest], mode) for f in finals)
+    figures["ensemble_better"] = sum(is_better(f[biggest], f["one_model"], mode) for f in finals)
+    figures["ensemble_worse"] = sum(is_better(f["one_model"], f[biggest], mode) for f in finals)
     return figures
-
-
-def _better(value: float, than: float, mode: str) -> bool:
-    return value > than if mode == "max" else value < than
 
 
 def run(quick: bool = False) -> dict[str, Any]:

@@ -61,20 +61,20 @@ def test_search_prints_leaderboard_best_config_test_metrics_and_where_to_look(
     assert exported["seeds"] == 5
 
 
-def test_the_final_model_seeds_are_tagged_on_the_parent_run(wine_search: WineSearch) -> None:
+def parent_runs(wine_search: WineSearch) -> list:
     client = MlflowClient(wine_search.tracking_uri)
     experiment = client.get_experiment_by_name(wine_search.experiment)
     runs = client.search_runs([experiment.experiment_id])
-    parents = [run for run in runs if "mlflow.parentRunId" not in run.data.tags]
-    assert [run.data.tags["automl_nn.final_model_seeds"] for run in parents] == ["5"]
+    return [run for run in runs if "mlflow.parentRunId" not in run.data.tags]
+
+
+def test_the_final_model_seeds_are_tagged_on_the_parent_run(wine_search: WineSearch) -> None:
+    tags = [run.data.tags["automl_nn.final_model_seeds"] for run in parent_runs(wine_search)]
+    assert tags == ["5"]
 
 
 def test_cv_folds_reach_the_search(wine_search: WineSearch) -> None:
-    client = MlflowClient(wine_search.tracking_uri)
-    experiment = client.get_experiment_by_name(wine_search.experiment)
-    runs = client.search_runs([experiment.experiment_id])
-    parents = [run for run in runs if "mlflow.parentRunId" not in run.data.tags]
-    assert [run.data.params["cv_folds"] for run in parents] == ["2"]
+    assert [run.data.params["cv_folds"] for run in parent_runs(wine_search)] == ["2"]
 
 
 def test_show_reads_the_same_trials_back_from_mlflow(wine_search: WineSearch) -> None:
