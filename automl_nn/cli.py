@@ -16,6 +16,7 @@ Example::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import sys
@@ -138,19 +139,15 @@ def parse_retrain_seeds(text: str) -> int | str:
         >>> parse_retrain_seeds("3"), parse_retrain_seeds("auto")
         (3, 'auto')
     """
-    if text.strip().lower() == "auto":
-        return "auto"
-    try:
+    from automl_nn.results import resolve_retrain_seeds
+
+    seeds: int | str = text.strip().lower()
+    with contextlib.suppress(ValueError):
         seeds = int(text)
-    except ValueError:
-        seeds = 0
-    if seeds < 1:
-        raise ConfigError(
-            "--retrain-seeds",
-            text,
-            f"auto ({AUTO_RETRAIN_SEEDS} when the trials cross-validated, else 1) "
-            "or a whole number >= 1",
-        )
+    try:
+        resolve_retrain_seeds(seeds, None)  # the check retrain_best makes, before the search
+    except ConfigError as error:
+        raise ConfigError("--retrain-seeds", text, error.expected) from None
     return seeds
 
 

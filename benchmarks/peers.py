@@ -886,9 +886,7 @@ def run(
         "seeds": tuple(seeds or settings["seeds"]),
         "tools": tuple(tools or settings.get("tools", all_tools())),
     }
-    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # as search sets it: no tables at verbose=0
-    # Trials still pending when a budget ran out have no results; Ray warns about each one.
-    logging.getLogger("ray.tune.analysis.experiment_analysis").setLevel(logging.ERROR)
+    quiet_ray_tune()
     speed = None if quick or report_only else speed_probe_s()
     stored, superseded, speed = ({}, [], speed) if quick else _stored_searches(chosen, speed)
     started, runs = time.perf_counter(), []
@@ -896,7 +894,7 @@ def run(
         data = None  # loaded for the first search that runs (none with report_only)
         for budget in chosen["budgets"]:
             for position, seed in enumerate(chosen["seeds"]):
-                for tool in _rotated(chosen["tools"], position):
+                for tool in rotated(chosen["tools"], position):
                     key = (tool, dataset, float(budget), seed)
                     if key not in stored and report_only:
                         continue
@@ -935,6 +933,13 @@ def run(
     }
     write_results(NAME, payload, to_markdown(payload))
     return payload
+
+
+def quiet_ray_tune() -> None:
+    """Ray Tune's console output as ``search`` leaves it: no tables, no pending-trial warnings."""
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # as search sets it: no tables at verbose=0
+    # Trials still pending when a budget ran out have no results; Ray warns about each one.
+    logging.getLogger("ray.tune.analysis.experiment_analysis").setLevel(logging.ERROR)
 
 
 def _speed_line(speed: float | None) -> str:
@@ -1044,7 +1049,7 @@ def settings_today(run: dict[str, Any]) -> dict[str, Any]:
 
 @functools.cache
 def _stored_space_digest(dataset: str) -> str:
-    """``default_space_digest`` of a data set by name, once per process (reports ask per run)."""
+    """``default_space_digest`` of a data set by name, once per process (a report asks per run)."""
     return default_space_digest(_dataset(dataset))
 
 
@@ -1062,7 +1067,9 @@ def default_space_digest(data: Any) -> str:
 
 
 @functools.cache
+@functools.cache
 def _dataset(name: str) -> Any:
+    """A data set by name, loaded once per process (a report asks per stored search)."""
     import automl_nn
 
     return automl_nn.load_dataset(name)
@@ -1152,7 +1159,8 @@ def left_out_by_reason(runs: Sequence[dict[str, Any]], speed: float | None) -> d
     }
 
 
-def _rotated(tools: Sequence[str], shift: int) -> list[str]:
+def rotated(tools: Sequence[str], shift: int) -> list[str]:
+    """``tools`` starting at position ``shift``, so a drifting load falls on each in turn."""
     shift %= len(tools)
     return [*tools[shift:], *tools[:shift]]
 

@@ -20,9 +20,7 @@ Run: ``python -m benchmarks.peers_splits [--datasets ...] [--splits ...] [--budg
 from __future__ import annotations
 
 import argparse
-import logging
 import math
-import os
 import statistics
 import time
 from collections.abc import Sequence
@@ -30,7 +28,15 @@ from typing import Any
 
 from benchmarks._report import machine, machine_lines, markdown_table, write_results
 from benchmarks.overhead import start_ray
-from benchmarks.peers import DATASETS, DEFAULT_TOOL, PEERS, is_better, one_search
+from benchmarks.peers import (
+    DATASETS,
+    DEFAULT_TOOL,
+    PEERS,
+    is_better,
+    one_search,
+    quiet_ray_tune,
+    rotated,
+)
 
 NAME = "peers_splits"
 TOOLS = (DEFAULT_TOOL, *PEERS)
@@ -58,14 +64,13 @@ def run(
     unknown = [name for name in chosen["datasets"] if name not in DATASETS]
     if unknown:
         raise ValueError(f"datasets {unknown}: the peers benchmark knows {list(DATASETS)}")
-    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
-    logging.getLogger("ray.tune.analysis.experiment_analysis").setLevel(logging.ERROR)
+    quiet_ray_tune()
     start_ray()
     started, runs = time.perf_counter(), []
     for dataset in chosen["datasets"]:
         for position, split in enumerate(chosen["splits"]):
             data = load_dataset(dataset, seed=split)
-            for tool in TOOLS[position % len(TOOLS) :] + TOOLS[: position % len(TOOLS)]:
+            for tool in rotated(TOOLS, position):
                 record = one_search(tool, data, chosen["budget"], SEARCH_SEED)
                 runs.append({**record, "split": split})
                 print(f"{dataset} split {split} {tool}: test {record['test']:.4g}", flush=True)
