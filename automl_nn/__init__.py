@@ -26,6 +26,7 @@ _PUBLIC_NAMES: dict[str, str] = {
     "fit": "automl_nn.training",
     "FitResult": "automl_nn.training",
     "SeedEnsemble": "automl_nn.training",
+    "ConfigEnsemble": "automl_nn.training",
     "evaluate": "automl_nn.training",
     "cross_validate": "automl_nn.training",
     "search": "automl_nn.api",

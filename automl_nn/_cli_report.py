@@ -86,12 +86,21 @@ def print_search_report(result: SearchResult) -> None:
 
 
 def print_test_metrics(final: FitResult) -> None:
-    """The test metrics of the best config retrained on train+val, its epochs and seeds."""
-    epochs, seeds = len(final.history), len(final.members)
+    """The test metrics of the final model retrained on train+val: its configs, epochs, seeds."""
+    from automl_nn.training import ensemble_size
+
+    configs, seeds = ensemble_size(final)
     averaged = f" from {seeds} seeds, their outputs averaged" if seeds > 1 else ""
-    print(
-        f"\nTest metrics of the best config, retrained on train+val for {epochs} epochs{averaged}:"
-    )
+    if configs > 1:
+        print(
+            f"\nTest metrics of the top {configs} trials' configs, retrained on train+val "
+            f"(each for its trial's epochs{averaged}), their predictions averaged:"
+        )
+    else:
+        print(
+            "\nTest metrics of the best config, retrained on train+val for "
+            f"{len(final.history)} epochs{averaged}:"
+        )
     for name, value in sorted(final.test_metrics.items()):
         shown = _number(value) if math.isfinite(value) else str(value)
         print(f"  {name:<16} {shown}")

@@ -21,6 +21,7 @@ import json
 import re
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -32,6 +33,7 @@ from automl_nn.defaults import (
     DEFAULT_MAX_FAILURES,
     DEFAULT_NUM_TRIALS,
     DEFAULT_RETRAIN_SEEDS,
+    DEFAULT_RETRAIN_TOP_K,
     DEFAULT_SCHEDULER,
     DEFAULT_SEARCHER,
 )
@@ -132,23 +134,33 @@ def parse_cv_folds(text: str) -> int | str | None:
         raise ConfigError("--cv-folds", text, "auto, none, or a whole number >= 2") from None
 
 
-def parse_retrain_seeds(text: str) -> int | str:
-    """``--retrain-seeds``: ``auto`` or a whole number >= 1 (models the final one averages).
+def parse_retrain_options(seeds: str, top_k: str) -> dict[str, int | str]:
+    """``retrain_best``'s ``seeds`` and ``top_k`` from ``--retrain-seeds`` and ``--retrain-top-k``.
+
+    Each is checked as ``retrain_best`` checks it, before the search starts.
 
     Example:
-        >>> parse_retrain_seeds("3"), parse_retrain_seeds("auto")
-        (3, 'auto')
+        >>> parse_retrain_options("auto", "3")
+        {'seeds': 'auto', 'top_k': 3}
     """
-    from automl_nn.results import resolve_retrain_seeds
+    from automl_nn.results import check_retrain_top_k, resolve_retrain_seeds
 
-    seeds: int | str = text.strip().lower()
+    return {
+        "seeds": _parse_count(seeds, "--retrain-seeds", lambda n: resolve_retrain_seeds(n, None)),
+        "top_k": _parse_count(top_k, "--retrain-top-k", check_retrain_top_k),
+    }
+
+
+def _parse_count(text: str, flag: str, check: Callable[[Any], object]) -> int | str:
+    """A whole number (or a word such as ``auto``) that ``check`` accepts; else the flag's error."""
+    count: int | str = text.strip().lower()
     with contextlib.suppress(ValueError):
-        seeds = int(text)
+        count = int(text)
     try:
-        resolve_retrain_seeds(seeds, None)  # the check retrain_best makes, before the search
+        check(count)
     except ConfigError as error:
-        raise ConfigError("--retrain-seeds", text, error.expected) from None
-    return seeds
+        raise ConfigError(flag, text, error.expected) from None
+    return count
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -344,7 +356,7 @@ def _add_tracking_flags(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
         "--no-retrain", action="store_true", help="skip retraining and testing the best config"
     )
-    _add_retrain_seeds_flag(group)
+    _add_retrain_flags(group)
     group.add_argument(
         "--export", metavar="DIR", type=Path, help="write the final model (TorchScript) to DIR"
     )
@@ -363,17 +375,24 @@ def _add_resume_command(commands: Any, common: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--no-retrain", action="store_true", help="skip retraining and testing the best config"
     )
-    _add_retrain_seeds_flag(command)
+    _add_retrain_flags(command)
     command.set_defaults(handler=_run_resume)
 
 
-def _add_retrain_seeds_flag(group: Any) -> None:
+def _add_retrain_flags(group: Any) -> None:
     group.add_argument(
         "--retrain-seeds",
         metavar="N",
         default=DEFAULT_RETRAIN_SEEDS,
-        help="retrain the best config from N seeds; the final model averages their outputs "
+        help="retrain each final config from N seeds; the final model averages their outputs "
         f"(default: %(default)s, {AUTO_RETRAIN_SEEDS} when the trials cross-validated, else 1)",
+    )
+    group.add_argument(
+        "--retrain-top-k",
+        metavar="K",
+        default=str(DEFAULT_RETRAIN_TOP_K),
+        help="retrain the configs of the top K trials; the final model averages their "
+        "predictions (default: %(default)s, the best config alone)",
     )
 
 
@@ -462,7 +481,7 @@ def _run_search(args: argparse.Namespace) -> int:
     from automl_nn.api import search
     from automl_nn.tracking import resolve_tracking_uri
 
-    retrain_seeds = parse_retrain_seeds(args.retrain_seeds)
+    retrain = parse_retrain_options(args.retrain_seeds, args.retrain_top_k)
     result = search(
         _search_data(args),
         args.space,
@@ -494,10 +513,10 @@ def _run_search(args: argparse.Namespace) -> int:
     )
     print_search_report(result)
     if not args.no_retrain:
-        print_test_metrics(result.retrain_best(seeds=retrain_seeds))
+        print_test_metrics(result.retrain_best(**retrain))
     if args.export is not None:
-        if result.final is None:  # --no-retrain: the export retrains, from --retrain-seeds
-            result.retrain_best(seeds=retrain_seeds)
+        if result.final is None:  # --no-retrain: the export retrains, as the flags say
+            result.retrain_best(**retrain)
         folder = result.export(args.export)
         if args.no_retrain:
             print_test_metrics(result.final)
@@ -511,11 +530,11 @@ def _run_resume(args: argparse.Namespace) -> int:
     from automl_nn._cli_report import print_search_report, print_test_metrics
     from automl_nn.api import resume
 
-    retrain_seeds = parse_retrain_seeds(args.retrain_seeds)
+    retrain = parse_retrain_options(args.retrain_seeds, args.retrain_top_k)
     result = resume(args.path, verbose=False if args.quiet else None)
     print_search_report(result)
     if not args.no_retrain:
-        print_test_metrics(result.retrain_best(seeds=retrain_seeds))
+        print_test_metrics(result.retrain_best(**retrain))
     print(f"\nSearch folder: {result.experiment_path}")
     return EXIT_OK
 

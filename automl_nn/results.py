@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from automl_nn.data import TaskData
-from automl_nn.defaults import AUTO_RETRAIN_SEEDS, DEFAULT_RETRAIN_SEEDS
+from automl_nn.defaults import AUTO_RETRAIN_SEEDS, DEFAULT_RETRAIN_SEEDS, DEFAULT_RETRAIN_TOP_K
 from automl_nn.errors import ConfigError, SearchError
 from automl_nn.space import flatten_config
 
@@ -57,6 +58,8 @@ class SearchResult:
             validated on the validation split).
         tie_break: the column that orders trials tied on ``metric`` (``val_log_loss`` when
             classification trials cross-validate; None: the earlier trial first).
+        trial_configs: each trial's config by trial id (nested, as the searcher proposed
+            it), which :meth:`retrain_best` takes the top trials' configs from.
     """
 
     best_config: dict[str, Any]
@@ -77,6 +80,7 @@ class SearchResult:
     final: FitResult | None = field(default=None, repr=False)
     cv_folds: int | None = None
     tie_break: str | None = None
+    trial_configs: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_trials(
@@ -139,6 +143,7 @@ class SearchResult:
             registered_model_name=plan.registered_model_name,
             cv_folds=plan.cv_folds,
             tie_break=plan.tie_break,
+            trial_configs=configs,
         )
 
     def every_trial_failed(self) -> bool:
@@ -153,12 +158,30 @@ class SearchResult:
         ``max_epochs`` when the leaderboard does not say (no successful trial, or a trial
         without an epoch count).
         """
+        return (
+            self.max_epochs if self.best_trial_id is None else self.trial_epochs(self.best_trial_id)
+        )
+
+    def trial_epochs(self, trial_id: str) -> int:
+        """The epochs a trial trained (its last report's); ``max_epochs`` when unknown."""
         board = self.leaderboard
-        if self.best_trial_id is None or "epochs" not in board:
+        if "epochs" not in board:
             return self.max_epochs
-        epochs = board.loc[board.trial_id == self.best_trial_id, "epochs"]
+        epochs = board.loc[board.trial_id == trial_id, "epochs"]
         trained = int(epochs.iloc[0]) if len(epochs) else 0
         return trained if 1 <= trained <= self.max_epochs else self.max_epochs
+
+    def top_trial_ids(self, count: int) -> list[str]:
+        """The first ``count`` trials of the leaderboard that did not fail and have a metric."""
+        return list(_usable_trials(self.leaderboard, self.metric).trial_id.head(count).astype(str))
+
+    def trial_config(self, trial_id: str) -> dict[str, Any]:
+        """A trial's config (nested); SearchError when the result does not hold it."""
+        if trial_id == self.best_trial_id and self.best_config:
+            return self.best_config
+        if trial_id not in self.trial_configs:
+            raise SearchError(f"the search result holds no config of trial {trial_id!r}")
+        return self.trial_configs[trial_id]
 
     # -- at the end of a search ----------------------------------------------------------
 
@@ -246,6 +269,7 @@ class SearchResult:
         epochs: int | None = None,
         *,
         seeds: int | str = DEFAULT_RETRAIN_SEEDS,
+        top_k: int = DEFAULT_RETRAIN_TOP_K,
         device: str | torch.device | None = None,
     ) -> FitResult:
         """Train the best config on train+val, test it, and log both to the parent run.
@@ -265,18 +289,32 @@ class SearchResult:
         models, each model trains in seconds, and one model's test score moves with its
         seed) and 1 otherwise.
 
+        ``top_k`` configs are retrained, those of the leaderboard's first ``top_k`` trials
+        that did not fail (fewer when fewer succeeded), each as above (its own trial's
+        epochs, ``seeds`` models), and the final model is their
+        :class:`~automl_nn.training.ConfigEnsemble`: the mean of their probabilities for
+        classes (the configs may train with different losses), of their outputs for
+        regression. One (the default): the best config alone, which on real searches of
+        small data tested better from 5 seeds than the top 5 configs from one seed each,
+        at the same cost (``benchmarks/results/final_configs_searches.md``: a searcher's
+        top trials are near copies of each other, so seeds add more than configs).
+
         The test split is used here for the first time. ``test_metrics`` of the returned
         FitResult holds ``test_accuracy`` (and the rest) or ``test_mse`` and friends.
-        ``device`` is :func:`~automl_nn.training.fit`'s (None: this process's GPU when
-        PyTorch sees one); the model logged to MLflow is a CPU copy.
+        With several configs, ``test_loss`` is the ensemble's cross-entropy (classes) or
+        its MSE in standardized units (regression), and the FitResult's ``config`` and
+        ``history`` are the best config's. ``device`` is :func:`~automl_nn.training.fit`'s
+        (None: this process's GPU when PyTorch sees one); the model logged to MLflow is a
+        CPU copy.
 
         Example::
 
             final = result.retrain_best()
             print(final.test_metrics["test_accuracy"], len(final.history))
             ensemble = result.retrain_best(seeds=3)  # len(ensemble.members) == 3
+            top = result.retrain_best(top_k=5, seeds=1)  # the top 5 trials' configs
         """
-        from automl_nn.training import evaluate, on_cpu
+        from automl_nn.training import config_ensemble_result, evaluate, on_cpu
 
         if self.best_trial_id is None:
             raise SearchError("the search has no successful trial to retrain")
@@ -285,16 +323,23 @@ class SearchResult:
                 "epochs", epochs, "an integer >= 1, or None for the epochs the best trial trained"
             )
         count = resolve_retrain_seeds(seeds, self.cv_folds)
-        final = retrain_config(
-            self.best_config,
-            self.data,
-            epochs=epochs or self.best_epochs,
-            schedule_epochs=epochs or self.max_epochs,
-            seed=self.seed,
-            seeds=count,
-            device=device,
-        )
-        loss = final.config["loss"]
+        trial_ids = self.top_trial_ids(check_retrain_top_k(top_k))
+        configs = [self.trial_config(trial_id) for trial_id in trial_ids]
+        retrained = [
+            retrain_config(
+                config,
+                self.data,
+                epochs=epochs or self.trial_epochs(trial_id),
+                schedule_epochs=epochs or self.max_epochs,
+                seed=self.seed,
+                seeds=count,
+                device=device,
+            )
+            for trial_id, config in zip(trial_ids, configs, strict=True)
+        ]
+        classification = self.data.kind != "regression"
+        final = config_ensemble_result(retrained, classification=classification)
+        loss = final.config["loss"] if len(retrained) == 1 else ensemble_loss(classification)
         final.test_metrics = {
             f"test_{name}": value
             for name, value in evaluate(final.model, self.data, "test", loss=loss).items()
@@ -302,7 +347,12 @@ class SearchResult:
         self.final = final
         if self.tracker is not None and self.tracker.parent_run_id is not None:
             self.tracker.search_metrics(final.test_metrics, step=0)
-            self.tracker.set_search_tags({"automl_nn.final_model_seeds": str(count)})
+            self.tracker.set_search_tags(
+                {
+                    "automl_nn.final_model_seeds": str(count),
+                    "automl_nn.final_model_trials": ",".join(trial_ids),
+                }
+            )
             self.tracker.log_model(
                 on_cpu(final.model),
                 input_example=self.data.x_val[:4].numpy(),
@@ -324,20 +374,25 @@ class SearchResult:
         """
         import torch
 
-        from automl_nn.training import on_cpu
+        from automl_nn.training import ensemble_size, on_cpu
 
         final = self.final or self.retrain_best()
+        configs, seeds = ensemble_size(final)
         folder = Path(path)
         folder.mkdir(parents=True, exist_ok=True)
         example = self.data.x_val[:2]
-        scripted = torch.jit.trace(on_cpu(final.model).eval(), example)
+        with warnings.catch_warnings():
+            # A ConfigEnsemble branches on its members' output widths, fixed for a model.
+            warnings.simplefilter("ignore", torch.jit.TracerWarning)
+            scripted = torch.jit.trace(on_cpu(final.model).eval(), example)
         scripted.save(str(folder / "model.pt"))
         summary = {
             "config": final.config,
             "metric": self.metric,
             "best_metric": self.best_metric,
             "test_metrics": final.test_metrics,
-            "seeds": len(final.members) or 1,
+            "seeds": seeds,
+            "configs": [member.config for member in final.members] if configs > 1 else [],
             "data": self.data.describe(),
         }
         (folder / "config.json").write_text(json.dumps(summary, indent=2, default=str))
@@ -379,6 +434,25 @@ def retrain_config(
     )
 
 
+def ensemble_loss(classification: bool) -> dict[str, Any]:
+    """The loss a config ensemble's ``test_loss`` reports: its members' losses may differ."""
+    return {"name": "cross_entropy" if classification else "mse"}
+
+
+def check_retrain_top_k(top_k: int) -> int:
+    """How many top trials' configs :meth:`SearchResult.retrain_best` trains, checked.
+
+    Example:
+        >>> check_retrain_top_k(3)
+        3
+    """
+    if not _is_count(top_k):
+        raise ConfigError(
+            "top_k", top_k, "an integer >= 1 (the top trials whose configs to average)"
+        )
+    return top_k
+
+
 def resolve_retrain_seeds(seeds: int | str, cv_folds: int | None) -> int:
     """How many seeds :meth:`SearchResult.retrain_best` trains: ``seeds``, or "auto"'s count.
 
@@ -388,7 +462,7 @@ def resolve_retrain_seeds(seeds: int | str, cv_folds: int | None) -> int:
     """
     if seeds == "auto":
         return AUTO_RETRAIN_SEEDS if cv_folds else 1
-    if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
+    if not _is_count(seeds):
         raise ConfigError(
             "seeds",
             seeds,
@@ -396,6 +470,11 @@ def resolve_retrain_seeds(seeds: int | str, cv_folds: int | None) -> int:
             "cross-validated its trials, else 1)",
         )
     return seeds
+
+
+def _is_count(value: object) -> bool:
+    """A whole number >= 1 (not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def _history(results: list[dict[str, Any]]) -> pd.DataFrame:
@@ -487,10 +566,13 @@ def sorted_leaderboard(
     return ranked.drop(columns=failed).reset_index(drop=True)
 
 
+def _usable_trials(leaderboard: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """The leaderboard's rows that did not fail and have a value of the metric, in order."""
+    if leaderboard.empty:
+        return leaderboard
+    return leaderboard[~leaderboard.status.isin(FAILED_STATUSES) & leaderboard[metric].notna()]
+
+
 def _best_trial(leaderboard: pd.DataFrame, metric: str) -> str | None:
-    usable = (
-        leaderboard[~leaderboard.status.isin(FAILED_STATUSES) & leaderboard[metric].notna()]
-        if not leaderboard.empty
-        else leaderboard
-    )
+    usable = _usable_trials(leaderboard, metric)
     return None if usable.empty else str(usable.trial_id.iloc[0])

@@ -12,7 +12,14 @@ from automl_nn.training._cross_validate import (
     cross_validate,
     fold_splits,
 )
-from automl_nn.training._ensemble import SeedEnsemble, fit_seed_ensemble
+from automl_nn.training._ensemble import (
+    ConfigEnsemble,
+    SeedEnsemble,
+    config_ensemble_result,
+    ensemble_size,
+    fit_seed_ensemble,
+    mean_prediction,
+)
 from automl_nn.training._fit import (
     FitResult,
     TrainingRun,
@@ -30,6 +37,7 @@ from automl_nn.training._optimizers import GradientRules, build_optimizer
 from automl_nn.training._schedules import LearningRateSchedule
 
 __all__ = [
+    "ConfigEnsemble",
     "CrossValidatedRun",
     "CrossValidationResult",
     "FitResult",
@@ -40,12 +48,15 @@ __all__ = [
     "build_loss",
     "build_optimizer",
     "check_config",
+    "config_ensemble_result",
     "cross_validate",
+    "ensemble_size",
     "evaluate",
     "fit",
     "fit_seed_ensemble",
     "fold_splits",
     "log_loss",
+    "mean_prediction",
     "model_device",
     "model_for",
     "num_outputs_for",

@@ -45,7 +45,9 @@ class FitResult:
         seconds: wall-clock time of the run.
         test_metrics: ``test_accuracy``... filled only for a retrained final model.
         members: for a seed ensemble (``model`` a
-            :class:`~automl_nn.training.SeedEnsemble`), each member's FitResult; else empty.
+            :class:`~automl_nn.training.SeedEnsemble`), each member's FitResult; for a
+            config ensemble (a :class:`~automl_nn.training.ConfigEnsemble`), each config's
+            (itself a seed ensemble's when it trained from several seeds); else empty.
     """
 
     config: dict[str, Any]

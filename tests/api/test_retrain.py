@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 from automl_nn import SearchResult, evaluate, fit, load_dataset
-from automl_nn.errors import ConfigError
+from automl_nn.errors import ConfigError, SearchError
 from automl_nn.results import retrain_config
 from automl_nn.trainable import trial_config
-from automl_nn.training import SeedEnsemble
+from automl_nn.training import ConfigEnsemble, SeedEnsemble, ensemble_size
 
 MAX_EPOCHS = 6
 # A cosine schedule over the search's epochs, and early stopping that would stop at once.
@@ -25,6 +25,13 @@ BEST_CONFIG = {
     "schedule": {"name": "cosine"},
     "regularization": {"early_stopping": 1},
     "training": {"batch_size": 32},
+}
+# The second trial's config: another loss (hinge), another optimizer, no schedule.
+OTHER_CONFIG = {
+    "model": {"family": "mlp", "depth": 1, "width": 8},
+    "optimizer": {"name": "sgd", "lr": 0.1, "momentum": 0.9},
+    "loss": {"name": "hinge"},
+    "training": {"batch_size": 16},
 }
 COMPARED = ("epoch", "train_loss", "val_loss", "lr")
 
@@ -41,6 +48,7 @@ def searched(best_trial_epochs: int | None, tmp_path: Path) -> SearchResult:
     if best_trial_epochs is not None:
         board["epochs"] = [best_trial_epochs, MAX_EPOCHS]
     return SearchResult(
+        trial_configs={"best": BEST_CONFIG, "other": OTHER_CONFIG},
         best_config=BEST_CONFIG,
         best_metric=0.95,
         best_trial_id="best",
@@ -137,4 +145,63 @@ def test_a_bad_seed_count_is_refused_by_name_before_training(tmp_path, seeds) ->
         result.retrain_best(seeds=seeds)
     assert caught.value.field == "seeds" and caught.value.value == seeds
     assert "'auto'" in str(caught.value)
+    assert result.final is None
+
+
+def test_top_k_averages_the_top_trials_configs_each_trained_for_its_own_epochs(tmp_path) -> None:
+    result = searched(best_trial_epochs=3, tmp_path=tmp_path)
+    final = result.retrain_best(top_k=2)
+    assert isinstance(final.model, ConfigEnsemble) and ensemble_size(final) == (2, 1)
+    for member, config, epochs in zip(
+        final.members, (BEST_CONFIG, OTHER_CONFIG), (3, MAX_EPOCHS), strict=True
+    ):
+        alone = retrain_config(
+            config, result.data, epochs=epochs, schedule_epochs=MAX_EPOCHS, seed=result.seed
+        )
+        assert compared(member.history) == compared(alone.history)
+    assert final.config == final.members[0].config  # the best config's
+    tested = evaluate(final.model, result.data, "test")
+    assert final.test_metrics["test_accuracy"] == pytest.approx(tested["accuracy"])
+    # The members trained with different losses: test_loss is the ensemble's cross-entropy.
+    assert final.test_metrics["test_loss"] == pytest.approx(tested["log_loss"], abs=1e-5)
+
+
+def test_top_k_with_seeds_trains_each_config_from_each_seed(tmp_path) -> None:
+    final = searched(best_trial_epochs=2, tmp_path=tmp_path).retrain_best(top_k=2, seeds=2)
+    assert ensemble_size(final) == (2, 2)
+    assert all(isinstance(member.model, SeedEnsemble) for member in final.members)
+
+
+def test_top_k_takes_only_the_trials_that_succeeded(tmp_path) -> None:
+    result = searched(best_trial_epochs=2, tmp_path=tmp_path)
+    assert result.retrain_best(top_k=5).members[1].config["loss"]["name"] == "hinge"
+    result.leaderboard.loc[result.leaderboard.trial_id == "other", "status"] = "failed"
+    assert result.top_trial_ids(5) == ["best"]
+    final = result.retrain_best(top_k=5)
+    assert ensemble_size(final) == (1, 1) and not isinstance(final.model, ConfigEnsemble)
+
+
+@pytest.mark.parametrize("top_k", [0, -1, 2.5, "3", True, "auto"])
+def test_a_bad_top_k_is_refused_by_name_before_training(tmp_path, top_k) -> None:
+    result = searched(best_trial_epochs=3, tmp_path=tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        result.retrain_best(top_k=top_k)
+    assert caught.value.field == "top_k" and caught.value.value == top_k
+    assert "integer >= 1" in str(caught.value)
+    assert result.final is None
+
+
+def test_by_default_the_best_config_alone_is_retrained(tmp_path) -> None:
+    result = searched(best_trial_epochs=2, tmp_path=tmp_path)
+    result.cv_folds = 5
+    final = result.retrain_best(seeds=1)
+    assert ensemble_size(final) == (1, 1) and not isinstance(final.model, ConfigEnsemble)
+    assert final.config["model"]["width"] == BEST_CONFIG["model"]["width"]
+
+
+def test_a_top_trial_without_a_config_is_a_search_error(tmp_path) -> None:
+    result = searched(best_trial_epochs=3, tmp_path=tmp_path)
+    result.trial_configs = {}
+    with pytest.raises(SearchError, match="'other'"):
+        result.retrain_best(top_k=2)
     assert result.final is None

@@ -40,6 +40,11 @@ BAD_SEARCHES = {
         ["--dataset", "wine", "--retrain-seeds", "many"],
         "--retrain-seeds = 'many'",
     ),
+    "no retrain config": (["--dataset", "wine", "--retrain-top-k", "0"], "--retrain-top-k = '0'"),
+    "retrain top k not a number": (
+        ["--dataset", "wine", "--retrain-top-k", "best"],
+        "--retrain-top-k = 'best'",
+    ),
 }
 
 

@@ -68,9 +68,16 @@ def parent_runs(wine_search: WineSearch) -> list:
     return [run for run in runs if "mlflow.parentRunId" not in run.data.tags]
 
 
-def test_the_final_model_seeds_are_tagged_on_the_parent_run(wine_search: WineSearch) -> None:
-    tags = [run.data.tags["automl_nn.final_model_seeds"] for run in parent_runs(wine_search)]
-    assert tags == ["5"]
+def test_the_final_model_seeds_and_trials_are_tagged_on_the_parent_run(
+    wine_search: WineSearch,
+) -> None:
+    (parent,) = parent_runs(wine_search)
+    assert parent.data.tags["automl_nn.final_model_seeds"] == "5"
+    # The default top_k: the best trial's config alone.
+    assert (
+        parent.data.tags["automl_nn.final_model_trials"]
+        == parent.data.tags["automl_nn.best_trial_id"]
+    )
 
 
 def test_cv_folds_reach_the_search(wine_search: WineSearch) -> None:

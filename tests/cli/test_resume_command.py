@@ -35,3 +35,14 @@ def test_resume_retrains_the_winner_from_the_seeds_asked(wine_search: WineSearch
     assert run.code == 0, run.err
     assert "epochs from 2 seeds, their outputs averaged:" in run.out
     assert "test_accuracy" in run.out
+
+
+def test_resume_retrains_the_top_trials_configs_asked(wine_search: WineSearch) -> None:
+    (folder,) = [p for p in (wine_search.folder / "runs").iterdir() if p.is_dir()]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(wine_search.folder)
+        run = run_cli("resume", folder, "--quiet", "--retrain-top-k", "2", "--retrain-seeds", "1")
+    assert run.code == 0, run.err
+    assert "Test metrics of the top 2 trials' configs, retrained on train+val" in run.out
+    assert "their outputs averaged" not in run.out  # one seed each
+    assert "test_accuracy" in run.out
