@@ -25,6 +25,7 @@ from automl_nn.results import CONFIG_PREFIX, TIE_BREAK_METRIC, sorted_leaderboar
 from automl_nn.tracking import (
     STATUS_TAG,
     TRIAL_ID_TAG,
+    TRIAL_NUMBER_TAG,
     check_tracking_uri,
     resolve_tracking_uri,
 )
@@ -58,9 +59,9 @@ def read_search(
     """The latest search of ``experiment`` (or the one of parent run ``run_id``) from MLflow.
 
     The leaderboard is ranked as the search ranked it: by the metric, failed trials last,
-    cross-validated trials tied on the metric by ``val_log_loss``; the trial that started
-    first wins what is still tied (the search's own order is the trials' creation order,
-    which MLflow does not keep).
+    cross-validated trials tied on the metric by ``val_log_loss``; what is still tied goes
+    to the trial the searcher proposed first (its ``automl_nn.trial_number`` tag; a search
+    logged before the tag existed: the trial that started first).
 
     Raises:
         TrackingError: the store cannot be reached or holds no runs.
@@ -80,7 +81,7 @@ def read_search(
             "--run", parent.info.run_id, "the parent run of an automl_nn search (metric, mode)"
         )
     tie_break = logged_tie_break(parent.data.params)
-    children = sorted(_child_runs(client, parent), key=lambda run: run.info.start_time or 0)
+    children = sorted(_child_runs(client, parent), key=_proposal_order)
     ranking = (metric, tie_break) if tie_break else (metric,)
     rows = [_trial_row(client, child, ranking) for child in children]
     leaderboard = sorted_leaderboard(pd.DataFrame(rows), metric, mode, tie_break=tie_break)
@@ -176,6 +177,12 @@ def _child_runs(client: MlflowClient, parent: Run) -> list[Run]:
         page_token = page.token
         if not page_token:
             return runs
+
+
+def _proposal_order(run: Run) -> tuple[float, int]:
+    """The trial's number (the searcher's order), then its start time; untagged runs last."""
+    number = run.data.tags.get(TRIAL_NUMBER_TAG, "")
+    return (int(number) if number.isdigit() else math.inf, run.info.start_time or 0)
 
 
 def _trial_row(client: MlflowClient, run: Run, ranking: tuple[str, ...]) -> dict[str, object]:

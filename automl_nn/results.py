@@ -175,7 +175,7 @@ class SearchResult:
         """The first ``count`` trials of the leaderboard that did not fail and have a metric."""
         return list(_usable_trials(self.leaderboard, self.metric).trial_id.head(count).astype(str))
 
-    def trial_config(self, trial_id: str) -> dict[str, Any]:
+    def config_of(self, trial_id: str) -> dict[str, Any]:
         """A trial's config (nested); SearchError when the result does not hold it."""
         if trial_id == self.best_trial_id and self.best_config:
             return self.best_config
@@ -324,7 +324,7 @@ class SearchResult:
             )
         count = resolve_retrain_seeds(seeds, self.cv_folds)
         trial_ids = self.top_trial_ids(check_retrain_top_k(top_k))
-        configs = [self.trial_config(trial_id) for trial_id in trial_ids]
+        configs = [self.config_of(trial_id) for trial_id in trial_ids]
         retrained = [
             retrain_config(
                 config,

@@ -1,8 +1,9 @@
 """The final model of a small-data search: the winner's seeds, or the top configs together.
 
 The question behind ``retrain_best(top_k=...)``: a search that cross-validated its trials
-(small data) ranks hundreds of them by a 5-fold mean that differs from trial to trial by a
-sample or two, so which of the top few comes first is partly luck (the winner's curse).
+(small data) ranks a hundred or more of them by a 5-fold mean that differs from trial to
+trial by a sample or two, so which of the top few comes first is partly luck (the winner's
+curse).
 For the same retraining cost, does the mean prediction of the top ``k`` configs (a
 :class:`~automl_nn.training.ConfigEnsemble`, one model each) test better than the winner
 retrained from ``k`` seeds (a :class:`~automl_nn.training.SeedEnsemble`, what
@@ -23,7 +24,7 @@ each final tests better / worse than ``top1x5``. A config with a diverged member
 out of the ranking.
 
 Run: ``python -m benchmarks final_configs`` (``--quick``: 1 data set, 2 splits, 6 configs).
-Duration: about 10 minutes here on 2 processes.
+Duration: about 6 minutes here on 2 processes.
 """
 
 from __future__ import annotations
@@ -141,24 +142,44 @@ def run(quick: bool = False) -> dict[str, Any]:
 def summarize(datasets: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per data set: each final's test averaged over splits, and its wins over top1x5."""
     reference = final_name(*REFERENCE)
-    rows = []
-    for dataset, found in datasets.items():
-        splits = [s for s in found["splits"].values() if reference in s]
-        mode = found["mode"]
-        row: dict[str, Any] = {"dataset": dataset, "mode": mode, "splits": len(splits)}
-        for final in (final_name(*f) for f in FINALS):
-            values = [s[final] for s in splits]
-            row[f"{final}_mean_test"] = statistics.fmean(values) if values else math.nan
-            row[f"{final}_better"] = sum(is_better(s[final], s[reference], mode) for s in splits)
-            row[f"{final}_worse"] = sum(is_better(s[reference], s[final], mode) for s in splits)
-        rows.append(row)
-    return rows
+    return [
+        summary_row(dataset, found["mode"], [s for s in found["splits"].values() if reference in s])
+        for dataset, found in datasets.items()
+    ]
 
 
-def _table_row(row: dict[str, Any]) -> list[Any]:
+def summary_row(
+    dataset: str,
+    mode: str,
+    splits: Sequence[dict[str, Any]],
+    finals: Sequence[tuple[int, int]] = FINALS,
+) -> dict[str, Any]:
+    """Each final's mean test over ``splits`` (one figure per final each), and the splits on
+    which it tests better / worse than ``REFERENCE``."""
+    reference = final_name(*REFERENCE)
+    row: dict[str, Any] = {"dataset": dataset, "mode": mode, "splits": len(splits)}
+    for final in (final_name(*f) for f in finals):
+        values = [s[final] for s in splits if math.isfinite(s[final])]
+        row[f"{final}_mean_test"] = statistics.fmean(values) if values else math.nan
+        row[f"{final}_better"] = sum(is_better(s[final], s[reference], mode) for s in splits)
+        row[f"{final}_worse"] = sum(is_better(s[reference], s[final], mode) for s in splits)
+    return row
+
+
+def summary_table(
+    rows: Sequence[dict[str, Any]], finals: Sequence[tuple[int, int]] = FINALS
+) -> str:
+    """A markdown table of :func:`summary_row` rows: a column per final."""
+    return markdown_table(
+        ["data set", "splits", *(final_name(*f) for f in finals)],
+        [_table_row(row, finals) for row in rows],
+    )
+
+
+def _table_row(row: dict[str, Any], finals: Sequence[tuple[int, int]]) -> list[Any]:
     digits = 4 if row["mode"] == "max" else 0
     cells = [f"{row['dataset']} ({'MSE' if row['mode'] == 'min' else 'acc.'})", row["splits"]]
-    for final in (final_name(*f) for f in FINALS):
+    for final in (final_name(*f) for f in finals):
         cells.append(
             f"{row[f'{final}_mean_test']:.{digits}f} "
             f"({row[f'{final}_better']} / {row[f'{final}_worse']})"
@@ -170,10 +191,7 @@ def to_markdown(payload: dict[str, Any]) -> str:
     """The method in a line, the table, and the machine."""
     settings = payload["settings"]
     reference = final_name(*REFERENCE)
-    table = markdown_table(
-        ["data set", "splits", *(final_name(*f) for f in FINALS)],
-        [_table_row(row) for row in payload["summary"]],
-    )
+    table = summary_table(payload["summary"])
     return split_benchmark_markdown(
         payload,
         "The final model of a small-data search: the winner's seeds or the top configs",

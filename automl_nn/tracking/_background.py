@@ -94,9 +94,11 @@ class BackgroundTracker(Tracker):
         self.flush()
         return self.inner.open_search(params, tags, text_artifacts)
 
-    def trial_started(self, trial_id: str, params: Mapping[str, Scalar]) -> None:
-        params = dict(params)
-        self._queue(lambda: self.inner.trial_started(trial_id, params))
+    def trial_started(
+        self, trial_id: str, params: Mapping[str, Scalar], tags: Mapping[str, str] | None = None
+    ) -> None:
+        params, tags = dict(params), dict(tags or {})
+        self._queue(lambda: self.inner.trial_started(trial_id, params, tags))
 
     def trial_metrics(self, trial_id: str, metrics: Mapping[str, Any], step: int) -> None:
         numbers = finite_metrics(metrics)

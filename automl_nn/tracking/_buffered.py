@@ -310,8 +310,10 @@ class BufferedTracker(Tracker):
             self._flush(force=True)  # calls a resumed search left on disk come first
         return run_id
 
-    def trial_started(self, trial_id: str, params: Mapping[str, Scalar]) -> None:
-        self._call("trial_started", trial_id=trial_id, params=dict(params))
+    def trial_started(
+        self, trial_id: str, params: Mapping[str, Scalar], tags: Mapping[str, str] | None = None
+    ) -> None:
+        self._call("trial_started", trial_id=trial_id, params=dict(params), tags=dict(tags or {}))
 
     def trial_metrics(self, trial_id: str, metrics: Mapping[str, Any], step: int) -> None:
         self._call("trial_metrics", trial_id=trial_id, metrics=finite_metrics(metrics), step=step)

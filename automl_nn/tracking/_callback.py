@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Any
 from ray.tune import Callback
 from ray.tune.result import AUTO_RESULT_KEYS, DEBUG_METRICS
 
-from automl_nn.tracking._tracker import NODE_ID_TAG, NODE_IP_TAG, Scalar, Tracker
+from automl_nn.tracking._tracker import (
+    NODE_ID_TAG,
+    NODE_IP_TAG,
+    TRIAL_NUMBER_TAG,
+    Scalar,
+    Tracker,
+)
 
 if TYPE_CHECKING:
     from ray.tune.experiment import Trial
@@ -71,7 +77,9 @@ class TrackingCallback(Callback):
     def on_trial_start(
         self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
     ) -> None:
-        self.tracker.trial_started(trial.trial_id, self._flatten(trial.config))
+        # Ray Tune keeps its trials in the order the searcher proposed them.
+        number = {TRIAL_NUMBER_TAG: str(trials.index(trial))} if trial in trials else {}
+        self.tracker.trial_started(trial.trial_id, self._flatten(trial.config), number)
         self.trial_statuses[trial.trial_id] = "running"
         self.trial_reasons[trial.trial_id] = None
 

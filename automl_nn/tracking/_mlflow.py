@@ -113,7 +113,9 @@ class MlflowTracker(Tracker):
             self._client.log_text(self._parent_run_id, text, file_name)
         return self._parent_run_id
 
-    def trial_started(self, trial_id: str, params: Mapping[str, Scalar]) -> None:
+    def trial_started(
+        self, trial_id: str, params: Mapping[str, Scalar], tags: Mapping[str, str] | None = None
+    ) -> None:
         run_id = self._children.get(trial_id)
         if run_id is None:
             parent_run_id, experiment_id = self._search()
@@ -121,6 +123,7 @@ class MlflowTracker(Tracker):
                 experiment_id,
                 run_name=trial_id,
                 tags={
+                    **(tags or {}),
                     MLFLOW_PARENT_RUN_ID: parent_run_id,
                     TRIAL_ID_TAG: trial_id,
                     STATUS_TAG: "running",
@@ -133,7 +136,8 @@ class MlflowTracker(Tracker):
             run = self._reopen(run_id)
             if REASON_TAG in run.data.tags:
                 self._client.delete_tag(run_id, REASON_TAG)
-            self._log_params_and_tags(run_id, params, {STATUS_TAG: "running"}, run.data.params)
+            restarted = {**(tags or {}), STATUS_TAG: "running"}
+            self._log_params_and_tags(run_id, params, restarted, run.data.params)
         self._open_trials.add(trial_id)
 
     def trial_metrics(self, trial_id: str, metrics: Mapping[str, Any], step: int) -> None:

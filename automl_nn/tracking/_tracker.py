@@ -24,6 +24,8 @@ FAILED_TRIAL_STATUSES: tuple[str, ...] = ("failed", "timed_out")
 SEARCH_STATUSES: tuple[str, ...] = ("FINISHED", "FAILED", "KILLED")
 
 TRIAL_ID_TAG = "automl_nn.trial_id"
+# The order in which the searcher proposed the trial (0, 1, ...): the leaderboard's last tie-break.
+TRIAL_NUMBER_TAG = "automl_nn.trial_number"
 STATUS_TAG = "automl_nn.status"
 REASON_TAG = "automl_nn.reason"
 # Where a trial last ran: Ray's node id and the node's IP address.
@@ -70,12 +72,16 @@ class Tracker(ABC):
         """
 
     @abstractmethod
-    def trial_started(self, trial_id: str, params: Mapping[str, Scalar]) -> None:
+    def trial_started(
+        self, trial_id: str, params: Mapping[str, Scalar], tags: Mapping[str, str] | None = None
+    ) -> None:
         """Open the child run of a trial (or re-open it when the trial restarts).
 
         Args:
             trial_id: Ray's trial id.
             params: the trial's config, flattened to dotted keys.
+            tags: run tags set as the run is created (no extra write), e.g. the trial's
+                number under ``TRIAL_NUMBER_TAG``.
         """
 
     @abstractmethod
@@ -190,7 +196,9 @@ class NullTracker(Tracker):
     ) -> None:
         return None
 
-    def trial_started(self, trial_id: str, params: Mapping[str, Scalar]) -> None:
+    def trial_started(
+        self, trial_id: str, params: Mapping[str, Scalar], tags: Mapping[str, str] | None = None
+    ) -> None:
         return None
 
     def trial_metrics(self, trial_id: str, metrics: Mapping[str, Any], step: int) -> None:

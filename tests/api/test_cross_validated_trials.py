@@ -8,6 +8,7 @@ from mlflow.tracking import MlflowClient
 from automl_nn import cross_validate, load_dataset, search
 from automl_nn._cli_show import read_search
 from automl_nn.api import resolve_cv_folds
+from automl_nn.tracking import TRIAL_ID_TAG, TRIAL_NUMBER_TAG
 from automl_nn.trainable import trial_config
 
 # No dropout, no mixup: a trial's folds, trained in step, match cross_validate's one by one.
@@ -97,6 +98,16 @@ def test_tied_cross_validated_trials_rank_by_log_loss_in_the_search_and_in_mlflo
 def test_tied_trials_on_a_validation_split_keep_the_earlier_first(store) -> None:
     result = tied_search(store, cv_folds=None)
     assert result.tie_break is None
-    assert result.leaderboard.trial_number.tolist() == sorted(result.leaderboard.trial_number)
-    parent = MlflowClient(store["tracking_uri"]).get_run(result.mlflow_parent_run_id)
+    board = result.leaderboard
+    assert board.trial_number.tolist() == sorted(board.trial_number)
+    client = MlflowClient(store["tracking_uri"])
+    parent = client.get_run(result.mlflow_parent_run_id)
     assert parent.data.params["tie_break"] == "None"
+    # Each child run carries its trial's number, so `automl-nn show` ranks ties alike.
+    children = client.search_runs(
+        [parent.info.experiment_id], f"tags.`mlflow.parentRunId` = '{parent.info.run_id}'"
+    )
+    numbers = {run.data.tags[TRIAL_ID_TAG]: run.data.tags[TRIAL_NUMBER_TAG] for run in children}
+    assert numbers == dict(zip(board.trial_id, board.trial_number.astype(str), strict=True))
+    stored = read_search(store["experiment"], store["tracking_uri"]).leaderboard
+    assert stored.trial_id.tolist() == board.trial_id.tolist()

@@ -6,16 +6,19 @@ not how it was found.
 
 from __future__ import annotations
 
+import json
+import warnings
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 
 from automl_nn import SearchResult, evaluate, fit, load_dataset
 from automl_nn.errors import ConfigError, SearchError
 from automl_nn.results import retrain_config
 from automl_nn.trainable import trial_config
-from automl_nn.training import ConfigEnsemble, SeedEnsemble, ensemble_size
+from automl_nn.training import ConfigEnsemble, SeedEnsemble, ensemble_size, predict
 
 MAX_EPOCHS = 6
 # A cosine schedule over the search's epochs, and early stopping that would stop at once.
@@ -205,3 +208,18 @@ def test_a_top_trial_without_a_config_is_a_search_error(tmp_path) -> None:
     with pytest.raises(SearchError, match="'other'"):
         result.retrain_best(top_k=2)
     assert result.final is None
+
+
+def test_an_ensemble_of_configs_exports_without_warnings_and_loads_back(tmp_path) -> None:
+    result = searched(best_trial_epochs=2, tmp_path=tmp_path)
+    final = result.retrain_best(top_k=2, seeds=2)
+    with warnings.catch_warnings():
+        # A ConfigEnsemble's branches on its members' widths do not make the trace warn.
+        warnings.simplefilter("error", torch.jit.TracerWarning)
+        folder = result.export(tmp_path / "export")
+    loaded = torch.jit.load(str(folder / "model.pt"))
+    x = result.data.x_test
+    assert torch.allclose(loaded(x), predict(final.model, x), atol=1e-6)
+    summary = json.loads((folder / "config.json").read_text())
+    assert summary["seeds"] == 2
+    assert [config["loss"]["name"] for config in summary["configs"]] == ["cross_entropy", "hinge"]

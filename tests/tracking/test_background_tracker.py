@@ -36,7 +36,9 @@ class GatedTracker(NullTracker):
         self.__init__()  # type: ignore[misc]
         self.calls = state["calls"]
 
-    def trial_started(self, trial_id: str, params: Mapping[str, Any]) -> None:
+    def trial_started(
+        self, trial_id: str, params: Mapping[str, Any], tags: Mapping[str, str] | None = None
+    ) -> None:
         self._write("trial_started", trial_id, dict(params))
 
     def trial_metrics(self, trial_id: str, metrics: Mapping[str, Any], step: int) -> None:
@@ -114,10 +116,12 @@ def test_a_failed_write_is_raised_by_the_next_wait_and_the_rest_still_run() -> N
 
 def test_a_write_that_raises_system_exit_does_not_stop_the_writer() -> None:
     class Exiting(GatedTracker):
-        def trial_started(self, trial_id: str, params: Mapping[str, Any]) -> None:
+        def trial_started(
+            self, trial_id: str, params: Mapping[str, Any], tags: Mapping[str, str] | None = None
+        ) -> None:
             if trial_id == "exit":
                 raise SystemExit(3)
-            super().trial_started(trial_id, params)
+            super().trial_started(trial_id, params, tags)
 
     inner = Exiting()
     tracker = BackgroundTracker(inner)

@@ -20,6 +20,7 @@ from automl_nn.tracking import (
     REASON_TAG,
     STATUS_TAG,
     TRIAL_ID_TAG,
+    TRIAL_NUMBER_TAG,
     TRIAL_STATUSES,
     MlflowTracker,
     NullTracker,
@@ -71,6 +72,23 @@ def test_one_parent_run_and_one_child_run_per_trial(make_tracker: MakeTracker, r
         assert tracker.child_run_id(trial_id) == run.info.run_id
     assert tracker.parent_run_id == parent_id
     assert tracker.child_run_id("never started") is None
+
+
+def test_tags_given_at_a_trial_start_are_on_its_child_run(
+    make_tracker: MakeTracker, runs_of
+) -> None:
+    tracker = make_tracker()
+    tracker.open_search({})
+    tracker.trial_started("t1", {"optimizer.name": "sgd"}, {TRIAL_NUMBER_TAG: "0"})
+    tracker.trial_started("t2", {"optimizer.name": "adam"})
+    tracker.trial_ended("t1", "failed", reason="boom")
+    tracker.trial_started("t1", {"optimizer.name": "sgd"}, {TRIAL_NUMBER_TAG: "0"})  # a retry
+    tracker.close_search()
+
+    child_runs = children(runs_of())
+    assert child_runs["t1"].data.tags[TRIAL_NUMBER_TAG] == "0"
+    assert child_runs["t1"].data.tags[STATUS_TAG] == "running"
+    assert TRIAL_NUMBER_TAG not in child_runs["t2"].data.tags
 
 
 def test_one_metric_point_per_step(make_tracker: MakeTracker, client: MlflowClient) -> None:

@@ -18,6 +18,7 @@ from automl_nn.tracking import (
     REASON_TAG,
     STATUS_TAG,
     TRIAL_ID_TAG,
+    TRIAL_NUMBER_TAG,
     BackgroundTracker,
     MlflowTracker,
     NullTracker,
@@ -196,3 +197,24 @@ def test_node_tags_when_asked_once_per_node_a_trial_runs_on(tag_nodes: bool) -> 
 
     expected = [("t1", {NODE_ID_TAG: node, NODE_IP_TAG: f"10.0.0.{node}"}) for node in ("a", "b")]
     assert recorder.tags == (expected if tag_nodes else [])
+
+
+class StartRecorder(NullTracker):
+    """Keeps the tags each trial's child run was opened with."""
+
+    def __init__(self) -> None:
+        self.started: list[tuple[str, dict[str, str]]] = []
+
+    def trial_started(
+        self, trial_id: str, params: Mapping[str, Any], tags: Mapping[str, str] | None = None
+    ) -> None:
+        self.started.append((trial_id, dict(tags or {})))
+
+
+def test_a_trial_opens_its_run_with_its_number_in_the_searchers_order() -> None:
+    recorder = StartRecorder()
+    callback = TrackingCallback(recorder, flatten)
+    trials = [StandInTrial(f"t{number}", {"lr": number}) for number in range(3)]
+    for trial in (trials[2], trials[0]):  # the third proposal may start first
+        callback.on_trial_start(0, trials, trial)
+    assert recorder.started == [("t2", {TRIAL_NUMBER_TAG: "2"}), ("t0", {TRIAL_NUMBER_TAG: "0"})]
