@@ -7,7 +7,8 @@ import json
 import os
 import platform
 import statistics
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +134,33 @@ def _cell(value: Any) -> str:
 def machine_lines(description: dict[str, Any]) -> list[str]:
     """The machine's description as markdown bullet lines."""
     return [f"- {key}: {value}" for key, value in description.items()]
+
+
+def write_runs(
+    name: str,
+    quick: bool,
+    settings: dict[str, Any],
+    runs: list[dict[str, Any]],
+    started: float,
+    summarize: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
+    to_markdown: Callable[[dict[str, Any]], str],
+) -> dict[str, Any]:
+    """Write a benchmark of runs (``results/<name>.{json,md}``) and return its payload.
+
+    The payload: its name and kind, ``settings``, ``summarize(runs)``, the runs, the seconds
+    since ``started`` (a ``time.perf_counter()``) and the machine.
+    """
+    payload = {
+        "benchmark": name,
+        "quick": quick,
+        "settings": settings,
+        "summary": summarize(runs),
+        "runs": runs,
+        "duration_s": round(time.perf_counter() - started, 1),
+        "machine": machine(),
+    }
+    write_results(name, payload, to_markdown(payload))
+    return payload
 
 
 def write_results(name: str, payload: dict[str, Any], markdown: str) -> tuple[Path, Path]:

@@ -29,7 +29,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from benchmarks._report import machine, machine_lines, markdown_table, write_results
+from benchmarks._report import machine_lines, markdown_table, write_runs
 from benchmarks.final_configs import (
     FINALS,
     REFERENCE,
@@ -133,17 +133,8 @@ def run(
                 f"{final_name(*f)} {record[final_name(*f)]:.4g}" for f in finals_up_to(top)
             )
             print(f"{dataset} split {split}: {shown}", flush=True)
-    payload = {
-        "benchmark": NAME,
-        "quick": quick,
-        "settings": {**chosen, "search_seed": SEARCH_SEED, "seeds": SEEDS},
-        "summary": summarize(runs),
-        "runs": runs,
-        "duration_s": round(time.perf_counter() - started, 1),
-        "machine": machine(),
-    }
-    write_results(NAME, payload, to_markdown(payload))
-    return payload
+    settings = {**chosen, "search_seed": SEARCH_SEED, "seeds": SEEDS}
+    return write_runs(NAME, quick, settings, runs, started, summarize, to_markdown)
 
 
 def summarize(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

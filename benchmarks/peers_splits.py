@@ -26,7 +26,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from benchmarks._report import machine, machine_lines, markdown_table, write_results
+from benchmarks._report import machine_lines, markdown_table, write_runs
 from benchmarks.overhead import start_ray
 from benchmarks.peers import (
     DATASETS,
@@ -74,17 +74,8 @@ def run(
                 record = one_search(tool, data, chosen["budget"], SEARCH_SEED)
                 runs.append({**record, "split": split})
                 print(f"{dataset} split {split} {tool}: test {record['test']:.4g}", flush=True)
-    payload = {
-        "benchmark": NAME,
-        "quick": quick,
-        "settings": {**chosen, "search_seed": SEARCH_SEED, "tools": list(TOOLS)},
-        "summary": summarize(runs),
-        "runs": runs,
-        "duration_s": round(time.perf_counter() - started, 1),
-        "machine": machine(),
-    }
-    write_results(NAME, payload, to_markdown(payload))
-    return payload
+    settings = {**chosen, "search_seed": SEARCH_SEED, "tools": list(TOOLS)}
+    return write_runs(NAME, quick, settings, runs, started, summarize, to_markdown)
 
 
 def summarize(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -141,13 +141,21 @@ def test_auto_seeds_average_five_models_where_the_trials_cross_validated(
     assert isinstance(final.model, SeedEnsemble) == (models > 1)
 
 
-@pytest.mark.parametrize("seeds", [0, -1, 2.5, "3", True, "many"])
-def test_a_bad_seed_count_is_refused_by_name_before_training(tmp_path, seeds) -> None:
+BAD_COUNTS = [
+    *(("seeds", value, "or 'auto'") for value in (0, -1, 2.5, "3", True, "many")),
+    *(("top_k", value, "integer >= 1") for value in (0, -1, 2.5, "3", True, "auto")),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "valid"), BAD_COUNTS)
+def test_a_bad_seed_or_config_count_is_refused_by_name_before_training(
+    tmp_path, field, value, valid
+) -> None:
     result = searched(best_trial_epochs=3, tmp_path=tmp_path)
     with pytest.raises(ConfigError) as caught:
-        result.retrain_best(seeds=seeds)
-    assert caught.value.field == "seeds" and caught.value.value == seeds
-    assert "'auto'" in str(caught.value)
+        result.retrain_best(**{field: value})
+    assert caught.value.field == field and caught.value.value == value
+    assert valid in str(caught.value)
     assert result.final is None
 
 
@@ -182,16 +190,6 @@ def test_top_k_takes_only_the_trials_that_succeeded(tmp_path) -> None:
     assert result.top_trial_ids(5) == ["best"]
     final = result.retrain_best(top_k=5)
     assert ensemble_size(final) == (1, 1) and not isinstance(final.model, ConfigEnsemble)
-
-
-@pytest.mark.parametrize("top_k", [0, -1, 2.5, "3", True, "auto"])
-def test_a_bad_top_k_is_refused_by_name_before_training(tmp_path, top_k) -> None:
-    result = searched(best_trial_epochs=3, tmp_path=tmp_path)
-    with pytest.raises(ConfigError) as caught:
-        result.retrain_best(top_k=top_k)
-    assert caught.value.field == "top_k" and caught.value.value == top_k
-    assert "integer >= 1" in str(caught.value)
-    assert result.final is None
 
 
 def test_by_default_the_best_config_alone_is_retrained(tmp_path) -> None:
