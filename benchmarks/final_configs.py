@@ -95,6 +95,18 @@ def ranked(scores: Sequence[dict[str, Any]], mode: str) -> list[int]:
     return sorted(usable, key=key)
 
 
+def kept_like_retrain_best(items: Sequence[Any], diverged: Sequence[bool]) -> list[Any]:
+    """The items whose model did not diverge (all, when each did): what a SeedEnsemble and a
+    ConfigEnsemble keep.
+
+    Example:
+        >>> kept_like_retrain_best(["a", "b"], [True, False]), kept_like_retrain_best(["a"], [True])
+        (['b'], ['a'])
+    """
+    kept = [item for item, gone in zip(items, diverged, strict=True) if not gone]
+    return kept or list(items)
+
+
 def final_test(
     scores: Sequence[dict[str, Any]], order: Sequence[int], top: int, seeds: int, data: Any
 ) -> float:
@@ -105,12 +117,18 @@ def final_test(
     from automl_nn.training._metrics import classification_metrics, regression_metrics
 
     classification = data.kind != "regression"
-    per_config = [
-        torch.stack([torch.tensor(out) for out in scores[i]["outputs"][:seeds]]).mean(dim=0)
-        for i in order[:top]
-    ]
+    per_config, config_diverged = [], []
+    for i in order[:top]:
+        outputs = scores[i]["outputs"][:seeds]
+        flags = scores[i].get("member_diverged", [False] * len(outputs))[:seeds]
+        kept = kept_like_retrain_best(outputs, flags)
+        per_config.append(torch.stack([torch.tensor(out) for out in kept]).mean(dim=0))
+        config_diverged.append(all(flags))
+    per_config = kept_like_retrain_best(per_config, config_diverged)
     outputs = (
-        per_config[0] if top == 1 else mean_prediction(per_config, classification=classification)
+        per_config[0]
+        if len(per_config) == 1
+        else mean_prediction(per_config, classification=classification)
     )
     if classification:
         return classification_metrics(outputs, data.y_test, int(data.num_classes))["accuracy"]

@@ -80,13 +80,13 @@ def search_finals(dataset: str, split: int, budget: float, top: int = TOP) -> di
     final = result.retrain_best(top_k=top, seeds=SEEDS)
     # One config (top 1, or one trial succeeded) is no ConfigEnsemble; one seed, no SeedEnsemble.
     configs = final.members if isinstance(final.model, ConfigEnsemble) else [final]
+    members = [config.members or [config] for config in configs]
     scores = [
         {
-            "outputs": [
-                predict(seed.model, data.x_test).tolist() for seed in config.members or [config]
-            ]
+            "outputs": [predict(seed.model, data.x_test).tolist() for seed in seeds],
+            "member_diverged": [seed.status == "diverged" for seed in seeds],
         }
-        for config in configs
+        for seeds in members
     ]
     order = list(range(len(scores)))
     return {
@@ -97,7 +97,8 @@ def search_finals(dataset: str, split: int, budget: float, top: int = TOP) -> di
         "top": top,
         "trials": len(result.leaderboard),
         "search_s": round(search_s, 1),
-        "top_trials": result.top_trial_ids(TOP),
+        "top_trials": result.top_trial_ids(top),
+        "member_statuses": [[seed.status for seed in seeds] for seeds in members],
         **{final_name(t, s): final_test(scores, order, t, s, data) for t, s in finals_up_to(top)},
     }
 
