@@ -1067,7 +1067,6 @@ def default_space_digest(data: Any) -> str:
 
 
 @functools.cache
-@functools.cache
 def _dataset(name: str) -> Any:
     """A data set by name, loaded once per process (a report asks per stored search)."""
     import automl_nn

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -77,9 +78,9 @@ class TrackingCallback(Callback):
     def on_trial_start(
         self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
     ) -> None:
-        # Ray Tune keeps its trials in the order the searcher proposed them.
-        number = {TRIAL_NUMBER_TAG: str(trials.index(trial))} if trial in trials else {}
-        self.tracker.trial_started(trial.trial_id, self._flatten(trial.config), number)
+        self.tracker.trial_started(
+            trial.trial_id, self._flatten(trial.config), _number_tag(trials, trial)
+        )
         self.trial_statuses[trial.trial_id] = "running"
         self.trial_reasons[trial.trial_id] = None
 
@@ -173,6 +174,13 @@ def end_without_callback(ray_status: str, has_results: bool) -> tuple[str, str]:
     if not has_results:
         return "stopped_early", "the search budget ran out before its first epoch"
     return "stopped_early", "the search budget ran out"
+
+
+def _number_tag(trials: list[Trial], trial: Trial) -> dict[str, str]:
+    """The trial's number as a tag: Ray Tune keeps its trials in the order they were proposed."""
+    with contextlib.suppress(ValueError):
+        return {TRIAL_NUMBER_TAG: str(trials.index(trial))}
+    return {}
 
 
 def _error_message(trial: Trial) -> str:
