@@ -9,13 +9,13 @@ For the same retraining cost, does the mean prediction of the top ``k`` configs 
 retrained from ``k`` seeds (a :class:`~automl_nn.training.SeedEnsemble`, what
 ``retrain_best(seeds="auto")`` trains)? And with ``k`` configs of 5 seeds each?
 
-Here, on each of several fresh splits of a small data set (``load_dataset(name, seed=s)``,
-seeds other than the peers' split 0), random configs of the default space are each
-cross-validated on train+val (5 folds, as a default search's trial is) and retrained on
-train+val from seeds 0-4 (``EPOCHS``, no early stopping); each member's test outputs are
-kept until the split's figures are computed. The configs are ranked as the leaderboard
-ranks trials (CV metric; ties: lower CV log-loss for classes), and each final is built
-from the outputs of the first ``k``: ``top{k}x{seeds}`` is the ConfigEnsemble of the top
+Here, on each of several fresh splits of a small data set (``benchmarks._splits.fresh_split``:
+each its own validation and test samples, never the peers' split 0), random configs of the
+default space are each cross-validated on train+val (5 folds, as a default search's trial is)
+and retrained on train+val from seeds 0-4 (``EPOCHS``, no early stopping); each member's test
+outputs are kept until the split's figures are computed. The configs are ranked as the
+leaderboard ranks trials (CV metric; ties: lower CV log-loss for classes), and each final is
+built from the outputs of the first ``k``: ``top{k}x{seeds}`` is the ConfigEnsemble of the top
 ``k`` configs, each the SeedEnsemble of its first ``seeds`` members (``top1x1``: the winner
 alone; ``top1x5``: ``retrain_best``'s default for such searches before ``top_k``).
 
@@ -35,6 +35,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from benchmarks._report import markdown_table
+from benchmarks._splits import FRESH_SPLITS
 from benchmarks.peers import is_better
 from benchmarks.selection import (
     EPOCHS,
@@ -214,7 +215,7 @@ def to_markdown(payload: dict[str, Any]) -> str:
         payload,
         "The final model of a small-data search: the winner's seeds or the top configs",
         f"{settings['configs']} random configs of the default space ({payload['epochs']} "
-        f"epochs) on each of the splits {settings['splits']} (`load_dataset(name, seed=s)`), "
+        f"epochs) on each of the splits {settings['splits']} ({FRESH_SPLITS}), "
         f"each cross-validated on train+val ({payload['folds']} folds) and retrained on "
         f"train+val from seeds 0-{SEEDS - 1}, then ranked as the leaderboard ranks trials "
         "(CV metric; ties: lower CV log-loss for classes). `topKxS`: the mean prediction "

@@ -5,7 +5,8 @@ more, picked by a searcher that homes in on the CV score, so its winner is more 
 whose 5-fold mean was lucky, and its runners-up are closer to it. Here a default search
 (``automl_nn.search(data, time_budget_s=B, seed=0, tracking=False)``: ``cv_folds="auto"``
 cross-validates on these data sets) runs once on each of several fresh splits
-(``load_dataset(name, seed=s)``, s = 1..5, never the peers' split 0), then
+(``benchmarks._splits.fresh_split``: s = 1..5, never the peers' split 0, each with its own
+validation and test samples), then
 ``retrain_best(top_k=5, seeds=5)`` retrains the leaderboard's top 5 configs from 5 seeds
 each, and every final of ``final_configs.FINALS`` is composed from those models' test
 outputs (``top1x5``: the winner from 5 seeds, ``retrain_best``'s default before ``top_k``;
@@ -30,6 +31,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from benchmarks._report import machine_lines, markdown_table, write_runs
+from benchmarks._splits import FRESH_SPLITS, fresh_split
 from benchmarks.final_configs import (
     FINALS,
     REFERENCE,
@@ -64,7 +66,7 @@ def search_finals(dataset: str, split: int, budget: float, top: int = TOP) -> di
     import automl_nn
     from automl_nn.training import ConfigEnsemble, predict
 
-    data = automl_nn.load_dataset(dataset, seed=split)
+    data = fresh_split(dataset, split)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="automl_nn_final_configs_") as storage:
         result = automl_nn.search(
@@ -134,7 +136,12 @@ def run(
                 f"{final_name(*f)} {record[final_name(*f)]:.4g}" for f in finals_up_to(top)
             )
             print(f"{dataset} split {split}: {shown}", flush=True)
-    settings = {**chosen, "search_seed": SEARCH_SEED, "seeds": SEEDS}
+    settings = {
+        **chosen,
+        "search_seed": SEARCH_SEED,
+        "seeds": SEEDS,
+        "splits_drawn_by": FRESH_SPLITS,
+    }
     return write_runs(NAME, quick, settings, runs, started, summarize, to_markdown)
 
 
@@ -173,7 +180,7 @@ def to_markdown(payload: dict[str, Any]) -> str:
             "",
             f"One default search (seed {settings['search_seed']}, {settings['budget']:g} s; "
             "`folds`: the folds its trials cross-validated on, `-`: the validation split) on "
-            f"each of the splits {settings['splits']} (`load_dataset(name, seed=s)`), then "
+            f"each of the splits {settings['splits']} ({FRESH_SPLITS}), then "
             f"`retrain_best(top_k={top}, seeds={SEEDS})`; "
             "`topKxS`: the mean prediction of the leaderboard's top K configs "
             "(probabilities for classes), each the mean of its first S seeds. Cells: the "

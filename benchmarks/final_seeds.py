@@ -7,11 +7,12 @@ seed. Does the mean of several models retrained from different seeds (a
 :class:`~automl_nn.training.SeedEnsemble`) test better? The peers benchmark cannot say: it
 has one split per data set, and its winners differ from run to run.
 
-Here, on each of several fresh splits of a small data set (``load_dataset(name, seed=s)``,
-seeds other than the peers' split 0), random configs of the default space are each
-cross-validated on train+val (5 folds, as a default search's trial is, to pick each split's
-winner) and retrained on train+val from seeds 0-4 (``max_epochs``, no early stopping), then
-tested once: each member alone, and the ensembles of the first 3 and of all 5 members.
+Here, on each of several fresh splits of a small data set (``benchmarks._splits.fresh_split``:
+each its own validation and test samples, never the peers' split 0), random configs of the
+default space are each cross-validated on train+val (5 folds, as a default search's trial is,
+to pick each split's winner) and retrained on train+val from seeds 0-4 (``max_epochs``, no
+early stopping), then tested once: each member alone, and the ensembles of the first 3 and of
+all 5 members.
 
 Figures per data set, over splits: the mean test metric of one model (seed 0, what
 ``retrain_best`` trained until the ensembles), of the members on average, and of the 3- and
@@ -31,6 +32,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from benchmarks._report import markdown_table
+from benchmarks._splits import FRESH_SPLITS
 from benchmarks.peers import is_better
 from benchmarks.selection import (
     EPOCHS,
@@ -159,7 +161,7 @@ def to_markdown(payload: dict[str, Any]) -> str:
         payload,
         "The final model of a small-data search: one model or the mean of several seeds",
         f"{settings['configs']} random configs of the default space ({payload['epochs']} "
-        f"epochs) on each of the splits {settings['splits']} (`load_dataset(name, seed=s)`). "
+        f"epochs) on each of the splits {settings['splits']} ({FRESH_SPLITS}). "
         f"Each is cross-validated on train+val ({payload['folds']} folds, which picks each "
         f"split's winner) and retrained on train+val from seeds 0-{SEEDS - 1} (all epochs, no "
         "early stopping), then tested once: `one_model` (seed 0 alone: `retrain_best` "

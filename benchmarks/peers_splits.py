@@ -4,8 +4,9 @@ The peers benchmark (``benchmarks.peers``) compares the tools on one split of ea
 (``load_dataset(name)``, split 0) over 3 search seeds. On a small data set its test split
 holds about 100 samples, so a verdict there may belong to those samples rather than to the
 tools. Here the same searches (``benchmarks.peers.one_search``: same tools, same code, same
-retraining) run once per fresh split (``load_dataset(name, seed=s)``, s = 1..5, search seed
-0), and each is tested on its own split's test samples.
+retraining) run once per fresh split (``benchmarks._splits.fresh_split``: s = 1..5, each with
+its own validation and test samples; search seed 0), and each winner is tested on its own
+split's test samples.
 
 Figures per data set and tool: the retrained winner's test metric on each split, its median
 and mean over the splits, and the splits on which the default tests better / the same /
@@ -27,6 +28,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from benchmarks._report import machine_lines, markdown_table, write_runs
+from benchmarks._splits import FRESH_SPLITS, fresh_split
 from benchmarks.overhead import start_ray
 from benchmarks.peers import (
     DATASETS,
@@ -53,8 +55,6 @@ def run(
     budget: float | None = None,
 ) -> dict[str, Any]:
     """One search per (data set, split, tool); writes results/peers_splits.{json,md}."""
-    from automl_nn import load_dataset
-
     settings = QUICK if quick else FULL
     chosen = {
         "datasets": list(datasets or settings["datasets"]),
@@ -69,12 +69,17 @@ def run(
     started, runs = time.perf_counter(), []
     for dataset in chosen["datasets"]:
         for position, split in enumerate(chosen["splits"]):
-            data = load_dataset(dataset, seed=split)
+            data = fresh_split(dataset, split)
             for tool in rotated(TOOLS, position):
                 record = one_search(tool, data, chosen["budget"], SEARCH_SEED)
                 runs.append({**record, "split": split})
                 print(f"{dataset} split {split} {tool}: test {record['test']:.4g}", flush=True)
-    settings = {**chosen, "search_seed": SEARCH_SEED, "tools": list(TOOLS)}
+    settings = {
+        **chosen,
+        "search_seed": SEARCH_SEED,
+        "tools": list(TOOLS),
+        "splits_drawn_by": FRESH_SPLITS,
+    }
     return write_runs(NAME, quick, settings, runs, started, summarize, to_markdown)
 
 
@@ -122,7 +127,7 @@ def to_markdown(payload: dict[str, Any]) -> str:
         f"One search per tool (search seed {settings['search_seed']}, "
         f"{settings['budget']:g} s each, `benchmarks.peers.one_search`: the peers benchmark's "
         f"own searches and retraining) on each of the splits {settings['splits']} "
-        "(`load_dataset(name, seed=s)`; the peers benchmark uses split 0), each winner "
+        f"({FRESH_SPLITS}; the peers benchmark uses split 0), each winner "
         "retrained on its split's train+val and tested on its split's test samples "
         "(accuracy: higher is better; MSE: lower).",
     ]

@@ -6,11 +6,11 @@ after E < max_epochs epochs is retrained on train+val; should that model train E
 stopping watching the validation split, which is training data in a retrain? The peers
 benchmark cannot say: it has one split per data set, and its winners differ from run to run.
 
-Here, on each of several fresh splits of a data set (``load_dataset(name, seed=s)``, seeds
-other than the peers' split 0), random configs of the default space that use early stopping
-are each trained on train with that early stopping on val, as a trial on the validation split
-is (E: the epochs it trained), then retrained on train+val three ways from the same seed and
-tested once:
+Here, on each of several fresh splits of a data set (``benchmarks._splits.fresh_split``: each
+its own validation and test samples, never the peers' split 0), random configs of the default
+space that use early stopping are each trained on train with that early stopping on val, as a
+trial on the validation split is (E: the epochs it trained), then retrained on train+val three
+ways from the same seed and tested once:
 
 - ``validated``: E epochs, the schedule laid out over max_epochs, no early stopping
   (``retrain_best`` today: :func:`automl_nn.results.retrain_config`);
@@ -37,6 +37,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from benchmarks._report import markdown_table
+from benchmarks._splits import FRESH_SPLITS
 from benchmarks.selection import (
     EPOCHS,
     candidate_configs,
@@ -187,7 +188,7 @@ def to_markdown(payload: dict[str, Any]) -> str:
         "Retraining a config that stopped early",
         f"{settings['configs']} random configs of the default space that use early stopping"
         f" ({payload['epochs']} epochs at most) on each of the splits {settings['splits']} "
-        "(`load_dataset(name, seed=s)`). Each trains on train with early stopping on val "
+        f"({FRESH_SPLITS}). Each trains on train with early stopping on val "
         "(E: the epochs it trained), then is retrained on train+val from the same seed "
         "three ways and tested once: `validated` (E epochs, no early stopping: "
         "`retrain_best` today), `max_epochs` (all of them, no early stopping) and "

@@ -5,11 +5,12 @@ does ranking trials by a 5-fold estimate over train+val pick configs that test b
 ranking them by the validation split? The peers benchmark cannot say: it has one split per
 data set and three seeds, and its test splits hold 89 to 114 samples.
 
-Here, on each of several fresh splits of a small data set (``load_dataset(name, seed=s)``,
-seeds other than the benchmark split's 0), the same random configs from the default space
-are each (1) trained on train and scored on val (holdout), (2) cross-validated on train+val
-(5 folds, as a trial with ``cv_folds=5`` is) and (3) retrained on train+val and tested once.
-No searcher, no scheduler: the figure is what each ranking picks from the same candidates.
+Here, on each of several fresh splits of a small data set (``benchmarks._splits.fresh_split``:
+each its own validation and test samples, never the peers' split 0), the same random configs
+from the default space are each (1) trained on train and scored on val (holdout), (2)
+cross-validated on train+val (5 folds, as a trial with ``cv_folds=5`` is) and (3) retrained on
+train+val and tested once. No searcher, no scheduler: the figure is what each ranking picks
+from the same candidates.
 
 Figures per data set, over splits: the test metric of the config each ranking puts first
 (ties go to the earlier config, as the leaderboard's stable sort does), the mean test metric
@@ -32,6 +33,7 @@ from typing import Any
 
 from automl_nn.defaults import DEFAULT_MAX_EPOCHS
 from benchmarks._report import machine, machine_lines, markdown_table, write_results
+from benchmarks._splits import FRESH_SPLITS, fresh_split
 
 NAME = "selection"
 FULL = {"datasets": ("breast_cancer", "diabetes", "wine"), "splits": (1, 2, 3, 4, 5), "configs": 24}
@@ -62,9 +64,7 @@ def score_config(dataset: str, split: int, config: dict[str, Any]) -> dict[str, 
 @functools.cache
 def split_of(dataset: str, split: int) -> Any:
     """One split of a data set, loaded once per worker process (each scores many configs)."""
-    from automl_nn import load_dataset
-
-    return load_dataset(dataset, seed=split)
+    return fresh_split(dataset, split)
 
 
 def candidate_configs(data: Any, count: int, seed: int) -> list[dict[str, Any]]:
@@ -148,6 +148,7 @@ def write_split_benchmark(
         "benchmark": name,
         "quick": quick,
         "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()},
+        "splits_drawn_by": FRESH_SPLITS,
         **extra,
         "epochs": EPOCHS,
         "datasets": datasets,
@@ -271,7 +272,7 @@ def to_markdown(payload: dict[str, Any]) -> str:
         payload,
         f"Ranking trials on small data: validation split vs {payload['folds']}-fold CV",
         f"{settings['configs']} random configs of the default space ({payload['epochs']} "
-        f"epochs) on each of the splits {settings['splits']} (`load_dataset(name, seed=s)`)."
+        f"epochs) on each of the splits {settings['splits']} ({FRESH_SPLITS})."
         " Each is scored on the validation split, cross-validated on train+val, and "
         "retrained on train+val and tested. Test metric of the config each ranking puts "
         f"first, and the mean of its top {TOP}, averaged over splits (accuracy: higher is "

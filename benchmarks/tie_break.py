@@ -9,12 +9,13 @@ softmax, or sigmoid, outputs on the same validation data, whatever loss it train
 better? A trial's own validation loss cannot say: losses differ across trials (MSE, hinge,
 focal, label smoothing), so it was tried and reverted on 2026-11-26.
 
-Here, on each of several fresh splits of a data set (``load_dataset(name, seed=s)``, seeds
-other than the peers' split 0), random configs of the default space are each validated as a
-default search's trial is (``cv_folds="auto"``: 5 folds of train+val on breast_cancer and
-wine, the validation split on digits), then retrained on train+val as ``retrain_best`` does (the
-validated epochs; the longest fold's when cross-validated) and tested once. No searcher, no
-scheduler: the figure is what each order puts first among the same candidates.
+Here, on each of several fresh splits of a data set (``benchmarks._splits.fresh_split``: each
+its own validation and test samples, never the peers' split 0), random configs of the default
+space are each validated as a default search's trial is (``cv_folds="auto"``: 5 folds of
+train+val on breast_cancer and wine, the validation split on digits), then retrained on
+train+val as ``retrain_best`` does (the validated epochs; the longest fold's when
+cross-validated) and tested once. No searcher, no scheduler: the figure is what each order puts
+first among the same candidates.
 
 Figures per data set, over splits: how many candidates tie at the best validation metric;
 the test metric of the pick of each order (``earliest``: metric, then the earlier candidate,
@@ -38,6 +39,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from benchmarks._report import markdown_table
+from benchmarks._splits import FRESH_SPLITS
 from benchmarks.selection import (
     EPOCHS,
     candidate_configs,
@@ -221,7 +223,7 @@ def to_markdown(payload: dict[str, Any]) -> str:
         payload,
         "Breaking ties between trials: earliest vs lowest validation log-loss",
         f"{settings['configs']} random configs of the default space ({payload['epochs']} "
-        f"epochs) on each of the splits {settings['splits']} (`load_dataset(name, seed=s)`),"
+        f"epochs) on each of the splits {settings['splits']} ({FRESH_SPLITS}),"
         " each validated as a default search's trial is and retrained as `retrain_best` "
         "does, then tested once. Test accuracy of the config each order puts first among "
         "those tied at the best validation accuracy (`earliest`: today's order; `log_loss`:"

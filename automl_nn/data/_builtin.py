@@ -11,8 +11,8 @@ from automl_nn.data._arrays import make_task_data, stratified_split
 from automl_nn.data._task_data import TaskData
 from automl_nn.errors import DataError, one_of
 
-# The test split of the scikit-learn sets does not move with `seed`, so that every search
-# and every seed is judged on the same held-out samples.
+# By default the test split of the scikit-learn sets does not move with `seed`, so that every
+# search and every seed is judged on the same held-out samples; `test_seed` draws another.
 _TEST_SPLIT_SEED = 12345
 _TEST_FRACTION = 0.2
 
@@ -81,14 +81,18 @@ def list_datasets() -> list[str]:
     return sorted(_BUILTIN)
 
 
-def load_dataset(name: str, *, val_fraction: float = 0.2, seed: int = 0) -> TaskData:
+def load_dataset(
+    name: str, *, val_fraction: float = 0.2, seed: int = 0, test_seed: int | None = None
+) -> TaskData:
     """Load a built-in data set as train/val/test tensors.
 
     ``mnist1d`` keeps its own 4000/1000 train/test split (shape ``(N, 1, 40)``); ``digits``
     comes as 1x8x8 images scaled to [0, 1]; ``breast_cancer``, ``wine`` and ``diabetes`` are
     tabular and standardized with training statistics. The test split of the scikit-learn
     sets is fixed (20%, stratified); ``seed`` only moves the validation split, which is carved
-    from the training data (stratified for classes).
+    from the training data (stratified for classes). ``test_seed`` draws another test split
+    of a scikit-learn set (repeated holdout: is a verdict on one test split the data set's?);
+    ``mnist1d``'s test split is its own and cannot move.
 
     Example:
         >>> data = load_dataset("digits")
@@ -100,9 +104,11 @@ def load_dataset(name: str, *, val_fraction: float = 0.2, seed: int = 0) -> Task
     if not isinstance(val_fraction, (int, float)) or not 0.0 < val_fraction < 1.0:
         raise DataError("val_fraction", val_fraction, "a fraction strictly between 0 and 1")
     x, y, x_test, y_test, kind = _BUILTIN[name]()
+    _check_test_seed(name, test_seed, has_own_test_split=x_test is not None)
     if x_test is None or y_test is None:
         strata = y if kind != "regression" else None
-        rest, test = stratified_split(len(y), _TEST_FRACTION, strata, _TEST_SPLIT_SEED)
+        split_seed = _TEST_SPLIT_SEED if test_seed is None else test_seed
+        rest, test = stratified_split(len(y), _TEST_FRACTION, strata, split_seed)
         x, y, x_test, y_test = x[rest], y[rest], x[test], y[test]
     features = np.concatenate([x, x_test]).astype(np.float32)
     targets = np.concatenate([y, y_test])
@@ -119,3 +125,12 @@ def load_dataset(name: str, *, val_fraction: float = 0.2, seed: int = 0) -> Task
         standardize_features=features.ndim == 2,
         source={"builtin": True},
     )
+
+
+def _check_test_seed(name: str, test_seed: int | None, *, has_own_test_split: bool) -> None:
+    if test_seed is None:
+        return
+    if has_own_test_split:
+        raise DataError("test_seed", test_seed, f"None: {name} keeps its own test split")
+    if not isinstance(test_seed, int) or isinstance(test_seed, bool) or test_seed < 0:
+        raise DataError("test_seed", test_seed, "None (the fixed test split) or an int >= 0")

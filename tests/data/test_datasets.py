@@ -57,6 +57,35 @@ def test_validation_split_is_stratified_and_moves_with_seed_but_test_does_not() 
     assert np.abs(train_share - val_share).max() < 0.1
 
 
+def _sample_indices(data: TaskData, split: str) -> set[int]:
+    """Which samples of the raw scikit-learn set a split holds (each split is scaled by its
+    own load's training statistics: re-scaling every load by the statistics of all its rows
+    puts the same raw sample at the same point)."""
+    from sklearn.datasets import load_breast_cancer
+
+    raw = torch.tensor(load_breast_cancer().data, dtype=torch.float32)
+    every_row = torch.cat([data.x_train, data.x_val, data.x_test])
+    x, _ = data.split(split)
+    ours = (x - every_row.mean(0)) / every_row.std(0)
+    theirs = (raw - raw.mean(0)) / raw.std(0)
+    return set(torch.cdist(ours, theirs).argmin(dim=1).tolist())
+
+
+def test_test_seed_draws_another_stratified_test_split_of_the_same_size() -> None:
+    standard = load_dataset("breast_cancer")
+    standard_test = _sample_indices(standard, "test")
+    assert _sample_indices(load_dataset("breast_cancer", test_seed=None), "test") == standard_test
+    moved = load_dataset("breast_cancer", test_seed=1)
+    moved_test = _sample_indices(moved, "test")
+    assert moved_test == _sample_indices(load_dataset("breast_cancer", test_seed=1), "test")
+    assert moved_test != standard_test and len(moved_test) == len(standard_test) == 114
+    moved_rest = _sample_indices(moved, "train") | _sample_indices(moved, "val")
+    assert not moved_test & moved_rest and len(moved_test | moved_rest) == 569
+    test_share = float(moved.y_test.float().mean())
+    train_share = float(moved.y_train.float().mean())
+    assert abs(test_share - train_share) < 0.02
+
+
 def test_tabular_features_standardized_with_training_statistics_only() -> None:
     data = load_dataset("breast_cancer")
     assert data.x_train.mean(0).abs().max() < 1e-4
@@ -120,6 +149,10 @@ def test_from_csv_encodes_text_columns_and_target(tmp_path) -> None:
         ),
         (lambda: from_arrays(np.zeros(20), np.arange(20) % 2), "X.shape"),
         (lambda: load_dataset("imagenet"), "dataset"),
+        (lambda: load_dataset("mnist1d", test_seed=1), "test_seed"),
+        (lambda: load_dataset("wine", test_seed=-1), "test_seed"),
+        (lambda: load_dataset("wine", test_seed="1"), "test_seed"),
+        (lambda: load_dataset("wine", test_seed=True), "test_seed"),
         (lambda: from_csv("/nonexistent/file.csv", target="y"), "path"),
     ],
 )
