@@ -1,16 +1,16 @@
 """The final model of real small-data searches: the winner's seeds, or the top configs together.
 
-``benchmarks.final_configs`` ranks 24 random configs; a real search ranks a hundred or
-more, picked by a searcher that homes in on the CV score, so its winner is more likely one
-whose 5-fold mean was lucky, and its runners-up are closer to it. Here a default search
+``benchmarks.final_configs`` ranks 24 random configs; a real search ranks a hundred or more,
+picked by a searcher that homes in on the CV score, so its winner is more likely one whose
+5-fold mean was lucky, and its runners-up are closer to it. Here a default search
 (``automl_nn.search(data, time_budget_s=B, seed=0, tracking=False)``: ``cv_folds="auto"``
 cross-validates on these data sets) runs once on each of several fresh splits
 (``benchmarks._splits.fresh_split``: s = 1..5, never the peers' split 0, each with its own
-validation and test samples), then
-``retrain_best(top_k=5, seeds=5)`` retrains the leaderboard's top 5 configs from 5 seeds
-each, and every final of ``final_configs.FINALS`` is composed from those models' test
-outputs (``top1x5``: the winner from 5 seeds, ``retrain_best``'s default before ``top_k``;
-``top5x1``: the top 5 configs, one model each, the same cost).
+validation and test samples), then ``retrain_best(top_k=5, seeds=5)`` retrains the
+leaderboard's top 5 configs from 5 seeds each, and every final of ``final_configs.FINALS`` is
+composed from those models' test outputs (``top1x5``: the winner from 5 seeds,
+``retrain_best``'s default before ``top_k``; ``top5x1``: the top 5 configs, one model each, the
+same cost).
 
 Figures per data set: each final's test metric per split, its mean, and on how many splits
 it tests better / worse than ``top1x5``.

@@ -34,6 +34,7 @@ from typing import Any
 from automl_nn.defaults import DEFAULT_MAX_EPOCHS
 from benchmarks._report import machine, machine_lines, markdown_table, write_results
 from benchmarks._splits import FRESH_SPLITS, fresh_split
+from benchmarks.peers import is_better
 
 NAME = "selection"
 FULL = {"datasets": ("breast_cancer", "diabetes", "wine"), "splits": (1, 2, 3, 4, 5), "configs": 24}
@@ -219,17 +220,13 @@ def summarize(datasets: dict[str, Any]) -> list[dict[str, Any]]:
                 values = [s[f"{ranking}_{figure}"] for s in splits]
                 row[f"{ranking}_{figure}"] = statistics.fmean(v for v in values if math.isfinite(v))
         row["cv_first_better"] = sum(
-            _better(s["cv_first_test"], s["holdout_first_test"], mode) for s in splits
+            is_better(s["cv_first_test"], s["holdout_first_test"], mode) for s in splits
         )
         row["cv_first_worse"] = sum(
-            _better(s["holdout_first_test"], s["cv_first_test"], mode) for s in splits
+            is_better(s["holdout_first_test"], s["cv_first_test"], mode) for s in splits
         )
         rows.append(row)
     return rows
-
-
-def _better(value: float, than: float, mode: str) -> bool:
-    return value > than if mode == "max" else value < than
 
 
 def _table_row(row: dict[str, Any]) -> list[Any]:
