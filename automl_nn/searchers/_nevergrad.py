@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -26,6 +28,22 @@ class SpaceNevergradSearch(NevergradSearch):
         candidate = self._nevergrad_opt.ask()
         self._live_trial_mapping[trial_id] = candidate
         return self.search_space.from_nevergrad(candidate.value)
+
+    def on_trial_complete(
+        self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False
+    ) -> None:
+        """A NaN metric (a diverged trial) becomes Nevergrad's worst loss, as Nevergrad's
+        ``tell`` clips it to; without the LossTooLargeWarning ("rescale the cost function?")
+        it raises on the way, which is no advice for a user whose trial diverged."""
+        value = (result or {}).get(self.metric)
+        if not (isinstance(value, float) and math.isnan(value)):
+            super().on_trial_complete(trial_id, result, error)
+            return
+        from nevergrad.common.errors import LossTooLargeWarning
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", LossTooLargeWarning)
+            super().on_trial_complete(trial_id, result, error)
 
 
 def _optimizer_name(settings: SearcherSettings) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import random
+import warnings
 
 import pytest
 
@@ -67,10 +68,15 @@ def test_a_diverged_trial_is_taken_without_a_warning_and_the_search_goes_on(
 ) -> None:
     searcher = make_searcher(name, settings())
     assert isinstance(searcher.suggest("diverged"), dict)
-    with caplog.at_level(logging.WARNING, logger="ray"):
+    with (
+        caplog.at_level(logging.WARNING, logger="ray"),
+        warnings.catch_warnings(record=True) as raised,
+    ):
+        warnings.simplefilter("always")
         searcher.on_trial_complete("diverged", {"val_accuracy": math.nan, "training_iteration": 1})
+        assert len(drive(searcher, 3, start=1)) == 3
     assert [record.getMessage() for record in caplog.records] == []
-    assert len(drive(searcher, 3, start=1)) == 3
+    assert [str(warning.message) for warning in raised] == []
 
 
 @pytest.mark.parametrize("name", SEARCHERS)
