@@ -148,8 +148,10 @@ def write_split_benchmark(
     payload = {
         "benchmark": name,
         "quick": quick,
-        "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()},
-        "splits_drawn_by": FRESH_SPLITS,
+        "settings": {
+            **{k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()},
+            "splits_drawn_by": FRESH_SPLITS,
+        },
         **extra,
         "epochs": EPOCHS,
         "datasets": datasets,

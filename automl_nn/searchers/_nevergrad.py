@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import warnings
 from typing import Any
 
@@ -11,7 +10,7 @@ from ray.tune.search import Searcher
 from ray.tune.search.nevergrad import NevergradSearch
 
 from automl_nn.errors import ConfigError
-from automl_nn.searchers._registry import SearcherSettings, register_searcher
+from automl_nn.searchers._registry import SearcherSettings, metric_is_nan, register_searcher
 from automl_nn.space import Space
 
 
@@ -35,8 +34,7 @@ class SpaceNevergradSearch(NevergradSearch):
         """A NaN metric (a diverged trial) becomes Nevergrad's worst loss, as Nevergrad's
         ``tell`` clips it to; without the LossTooLargeWarning ("rescale the cost function?")
         it raises on the way, which is no advice for a user whose trial diverged."""
-        value = (result or {}).get(self.metric)
-        if not (isinstance(value, float) and math.isnan(value)):
+        if not metric_is_nan(result, self.metric):
             super().on_trial_complete(trial_id, result, error)
             return
         from nevergrad.common.errors import LossTooLargeWarning

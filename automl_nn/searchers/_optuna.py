@@ -10,7 +10,7 @@ from ray.tune.search import Searcher
 from ray.tune.search.optuna import OptunaSearch
 
 from automl_nn.errors import ConfigError, one_of
-from automl_nn.searchers._registry import SearcherSettings, register_searcher
+from automl_nn.searchers._registry import SearcherSettings, metric_is_nan, register_searcher
 
 SAMPLERS = ("tpe", "random", "cmaes", "gp")
 
@@ -38,8 +38,7 @@ class SpaceOptunaSearch(OptunaSearch):
     def on_trial_complete(
         self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False
     ) -> None:
-        value = (result or {}).get(self.metric)
-        if isinstance(value, float) and math.isnan(value):
+        if metric_is_nan(result, self.metric):
             worst = -math.inf if self.mode == "max" else math.inf
             result = {**(result or {}), self.metric: worst}
         super().on_trial_complete(trial_id, result, error)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,17 @@ class SearcherSettings:
     seed: int = 0
     num_trials: int = 10
     options: dict[str, Any] = field(default_factory=dict)
+
+
+def metric_is_nan(result: Mapping[str, Any] | None, metric: str) -> bool:
+    """Whether a trial's result reports ``metric`` as NaN (the trial diverged).
+
+    Example:
+        >>> metric_is_nan({"val_accuracy": float("nan")}, "val_accuracy"), metric_is_nan(None, "m")
+        (True, False)
+    """
+    value = (result or {}).get(metric)
+    return isinstance(value, float) and math.isnan(value)
 
 
 SearcherFactory = Callable[[SearcherSettings], Searcher]

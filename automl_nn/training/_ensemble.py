@@ -55,7 +55,7 @@ def fit_seed_ensemble(train_one: Callable[[int], FitResult], seeds: Sequence[int
     results = [train_one(seed) for seed in seeds]
     if len(results) == 1:
         return results[0]
-    kept = [result for result in results if result.status != "diverged"] or results
+    kept = _not_diverged(results)
     first = results[0]
     return FitResult(
         config=first.config,
@@ -141,7 +141,7 @@ def config_ensemble_result(results: Sequence[FitResult], *, classification: bool
         raise ConfigError("results", [], "one trained config or more")
     if len(results) == 1:
         return results[0]
-    kept = [result for result in results if result.status != "diverged"] or list(results)
+    kept = _not_diverged(results)
     first = results[0]
     return FitResult(
         config=first.config,
@@ -168,3 +168,8 @@ def ensemble_size(final: FitResult) -> tuple[int, int]:
     if isinstance(final.model, ConfigEnsemble):
         return len(final.members), max(len(final.members[0].members), 1)
     return 1, max(len(final.members), 1)
+
+
+def _not_diverged(results: Sequence[FitResult]) -> list[FitResult]:
+    """The members that did not diverge (all of them when each did): what an ensemble keeps."""
+    return [result for result in results if result.status != "diverged"] or list(results)
