@@ -14,6 +14,7 @@ from automl_nn.training import (
     ensemble_size,
     fit_seed_ensemble,
     mean_prediction,
+    on_cpu,
     predict,
 )
 from tests.training.conftest import mlp_config
@@ -80,7 +81,7 @@ def test_a_seed_ensemble_can_be_a_member_and_the_whole_traces(wine) -> None:
     other = fit(HINGE, wine, seed=2)
     ensemble = ConfigEnsemble([seeds.model, other.model], classification=True).eval()
     x = wine.x_test[:8]
-    traced = torch.jit.trace(ensemble, x)
+    traced = torch.jit.trace(on_cpu(ensemble), x)  # as export() traces: on the CPU
     assert torch.allclose(traced(x), predict(ensemble, x), atol=1e-6)
 
 

@@ -6,6 +6,8 @@ the project's own machines have none and run the CPU tests.
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
 
@@ -126,3 +128,53 @@ def test_sequence_families_train_on_the_gpu_with_sequence_augmentation(
     )
     result = fit(config, tiny_sequences, device="cuda")
     assert result.status == "completed" and model_device(result.model).type == "cuda"
+
+
+@needs_cuda
+def test_a_cross_validated_run_trains_every_fold_on_the_gpu_and_resumes_exactly(
+    wine, tmp_path
+) -> None:
+    from automl_nn.training import CrossValidatedRun
+
+    whole = CrossValidatedRun(BUSY_CONFIG, wine, 3, seed=1, device="cuda")
+    assert whole.run() == "completed"
+    assert {model_device(fold.model).type for fold in whole.folds} == {"cuda"}
+    assert whole.history[-1]["val_accuracy"] > 0.85 and whole.history[-1]["val_log_loss"] > 0
+    first_half = CrossValidatedRun(BUSY_CONFIG, wine, 3, seed=1, device="cuda")
+    first_half.run(on_epoch=lambda epoch, metrics: epoch == 3)
+    path = tmp_path / "state.pt"
+    torch.save(first_half.state_dict(), path)
+    resumed = CrossValidatedRun(BUSY_CONFIG, wine, 3, seed=1, device="cuda")
+    resumed.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    assert resumed.run() == "completed"
+    for got, expected in zip(
+        without_timings(resumed.history), without_timings(whole.history), strict=True
+    ):
+        assert got == pytest.approx(expected, rel=1e-5, abs=1e-6)
+
+
+@needs_cuda
+def test_a_seed_ensemble_and_a_config_ensemble_retrained_on_the_gpu_test_and_trace_on_the_cpu(
+    wine,
+) -> None:
+    from automl_nn.results import retrain_config
+    from automl_nn.training import ConfigEnsemble, SeedEnsemble, config_ensemble_result
+
+    hinge = {**BUSY_CONFIG, "loss": {"name": "hinge"}}
+    seeds = [
+        retrain_config(config, wine, epochs=4, schedule_epochs=6, seed=0, seeds=3, device="cuda")
+        for config in (BUSY_CONFIG, hinge)
+    ]
+    assert isinstance(seeds[0].model, SeedEnsemble) and len(seeds[0].members) == 3
+    final = config_ensemble_result(seeds, classification=True)
+    assert isinstance(final.model, ConfigEnsemble) and model_device(final.model).type == "cuda"
+    test = evaluate(final.model, wine, "test")
+    assert test["accuracy"] > 0.8 and 0 < test["log_loss"] < 1.5
+    on_the_gpu = predict(final.model, wine.x_test)
+    copy = on_cpu(final.model)
+    assert model_device(copy).type == "cpu" and model_device(final.model).type == "cuda"
+    assert torch.allclose(predict(copy, wine.x_test), on_the_gpu, atol=1e-4)
+    with warnings.catch_warnings():  # as export() traces it: output widths are fixed
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        traced = torch.jit.trace(copy.eval(), wine.x_val[:2], check_trace=False)
+    assert torch.allclose(traced(wine.x_test), on_the_gpu, atol=1e-4)

@@ -7,7 +7,7 @@ import torch
 
 from automl_nn import FitResult, evaluate, fit
 from automl_nn.errors import ConfigError
-from automl_nn.training import SeedEnsemble, fit_seed_ensemble, predict
+from automl_nn.training import SeedEnsemble, fit_seed_ensemble, on_cpu, predict
 from tests.training.conftest import mlp_config, without_timings
 
 DIVERGING = mlp_config(
@@ -60,7 +60,7 @@ def test_a_diverged_member_is_left_out_of_the_mean(wine) -> None:
 def test_an_ensemble_traces_to_torchscript_with_the_same_outputs(wine) -> None:
     result = fit_seed_ensemble(lambda seed: fit(mlp_config(), wine, seed=seed), [0, 1])
     x = wine.x_test[:8]
-    traced = torch.jit.trace(result.model, x)
+    traced = torch.jit.trace(on_cpu(result.model), x)  # as export() traces: on the CPU
     assert torch.allclose(traced(x), predict(result.model, x), atol=1e-6)
 
 
