@@ -9,10 +9,11 @@ has one split per data set, and its winners differ from run to run.
 
 Here, on each of several fresh splits of a small data set (``benchmarks._splits.fresh_split``:
 each its own validation and test samples, never the peers' split 0), random configs of the
-default space are each cross-validated on train+val (5 folds, as a default search's trial is,
-to pick each split's winner) and retrained on train+val from seeds 0-4 (``max_epochs``, no
-early stopping), then tested once: each member alone, and the ensembles of the first 3 and of
-all 5 members.
+default space are each scored as a default search's trial is on that data set (to pick each
+split's winner): cross-validated on train+val (5 folds) where ``cv_folds="auto"`` gives
+folds, else trained on train and scored on the validation split (digits, mnist1d). Each is
+then retrained on train+val from seeds 0-4 (``max_epochs``, no early stopping) and tested
+once: each member alone, and the ensembles of the first 3 and of all 5 members.
 
 Figures per data set, over splits: the mean test metric of one model (seed 0, what
 ``retrain_best`` trained until the ensembles), of the members on average, and of the 3- and
@@ -21,11 +22,13 @@ ensemble tests better / worse than the seed-0 model over the configs. A config w
 member that diverged is left out.
 
 Run: ``python -m benchmarks final_seeds`` (``--quick``: 1 data set, 2 splits, 4 configs).
-Duration: about 10 minutes here on 2 processes.
+Duration: about 10 minutes here on 2 processes. ``python -m benchmarks.final_seeds --datasets
+digits --configs 16`` runs other data sets and writes ``results/final_seeds_digits.*``.
 """
 
 from __future__ import annotations
 
+import argparse
 import math
 import statistics
 from collections.abc import Sequence
@@ -53,25 +56,36 @@ FINALS = ("one_model", "member_mean", f"ensemble_{SMALLER_ENSEMBLE}", f"ensemble
 
 
 def score_config(dataset: str, split: int, config: dict[str, Any]) -> dict[str, Any]:
-    """The CV metric of one config on one split, and the test metric of each final model."""
+    """The ranking metric of one config on one split, and the test metric of each final model.
+
+    ``ranking`` is what a default search ranks the trial by: the 5-fold CV mean where
+    ``cv_folds="auto"`` cross-validates (``ranked_by`` ``cv``), else the validation split's
+    metric of a model trained on train (``holdout``).
+    """
     import torch
 
-    from automl_nn import cross_validate, evaluate
-    from automl_nn.api import default_metric
+    from automl_nn import cross_validate, evaluate, fit
+    from automl_nn.api import default_metric, resolve_cv_folds
     from automl_nn.results import retrain_config
     from automl_nn.training import SeedEnsemble
 
     torch.set_num_threads(1)
     data = split_of(dataset, split)
     name = default_metric(data.kind).removeprefix("val_")
-    cv = cross_validate(config, data, k=FOLDS, seed=0, device="cpu").mean[f"val_{name}"]
+    folds = resolve_cv_folds("auto", data)
+    if folds is None:
+        ranked_by, ranking = "holdout", fit(config, data, seed=0, device="cpu").metrics
+    else:
+        ranked_by = "cv"
+        ranking = cross_validate(config, data, k=folds, seed=0, device="cpu").mean
     final = retrain_config(
         config, data, epochs=EPOCHS, schedule_epochs=EPOCHS, seed=0, seeds=SEEDS, device="cpu"
     )
     members = [member.model for member in final.members]
     smaller = SeedEnsemble(members[:SMALLER_ENSEMBLE]).eval()
     return {
-        "cv": cv,
+        "ranking": ranking[f"val_{name}"],
+        "ranked_by": ranked_by,
         "members": [evaluate(model, data, "test")[name] for model in members],
         "diverged": any(member.status == "diverged" for member in final.members),
         f"ensemble_{SMALLER_ENSEMBLE}": evaluate(smaller, data, "test")[name],
@@ -90,10 +104,14 @@ def finals_of(scores: dict[str, Any]) -> dict[str, float]:
 
 def split_figures(scores: Sequence[dict[str, Any]], mode: str) -> dict[str, Any]:
     """Each final's mean test over the configs and its winner's test on one split."""
-    kept = [s for s in scores if not s["diverged"] and math.isfinite(s["cv"])]
-    figures: dict[str, Any] = {"configs": len(scores), "kept": len(kept)}
+    kept = [s for s in scores if not s["diverged"] and math.isfinite(s["ranking"])]
+    figures: dict[str, Any] = {
+        "configs": len(scores),
+        "kept": len(kept),
+        "ranked_by": sorted({s["ranked_by"] for s in scores}),
+    }
     finals = [finals_of(s) for s in kept]
-    winner = finals[first_by(kept, "cv", mode)[0]] if kept else None
+    winner = finals[first_by(kept, "ranking", mode)[0]] if kept else None
     for final in FINALS:
         values = [f[final] for f in finals]
         figures[f"{final}_mean_test"] = statistics.fmean(values) if values else math.nan
@@ -104,12 +122,26 @@ def split_figures(scores: Sequence[dict[str, Any]], mode: str) -> dict[str, Any]
     return figures
 
 
-def run(quick: bool = False) -> dict[str, Any]:
-    """Score every candidate on every split; writes results/final_seeds.{json,md}."""
-    settings = QUICK if quick else FULL
+def run(
+    quick: bool = False,
+    *,
+    datasets: Sequence[str] | None = None,
+    configs: int | None = None,
+) -> dict[str, Any]:
+    """Score every candidate on every split; writes results/final_seeds.{json,md}.
+
+    ``datasets`` (and ``configs``) replace the run's: the files are then named
+    ``final_seeds_<data sets>``, so the default run's stay.
+    """
+    settings = dict(QUICK if quick else FULL)
+    if datasets:
+        settings["datasets"] = tuple(datasets)
+    if configs is not None:
+        settings["configs"] = configs
+    name = f"{NAME}_{'_'.join(datasets)}" if datasets else NAME
     scoring = (candidate_configs, score_config, split_figures)
     return write_split_benchmark(
-        NAME, quick, settings, scoring, summarize, to_markdown, folds=FOLDS, seeds=SEEDS
+        name, quick, settings, scoring, summarize, to_markdown, folds=FOLDS, seeds=SEEDS
     )
 
 
@@ -119,6 +151,7 @@ def summarize(datasets: dict[str, Any]) -> list[dict[str, Any]]:
     for dataset, found in datasets.items():
         splits, mode = list(found["splits"].values()), found["mode"]
         row: dict[str, Any] = {"dataset": dataset, "mode": mode, "splits": len(splits)}
+        row["ranked_by"] = sorted({way for s in splits for way in s["ranked_by"]})
         for count in ("configs", "kept", "ensemble_better", "ensemble_worse"):
             row[count] = sum(s[count] for s in splits)
         for final in FINALS:
@@ -136,6 +169,7 @@ def _table_row(row: dict[str, Any]) -> list[Any]:
 
     return [
         f"{row['dataset']} ({'MSE' if row['mode'] == 'min' else 'acc.'})",
+        ", ".join(row["ranked_by"]),
         f"{row['kept']} of {row['configs']}",
         " / ".join(metric(f"{final}_mean_test") for final in FINALS),
         f"{row['ensemble_better']} / {row['ensemble_worse']}",
@@ -150,6 +184,7 @@ def to_markdown(payload: dict[str, Any]) -> str:
     table = markdown_table(
         [
             "data set",
+            "ranked by",
             "configs",
             f"mean test: {finals}",
             f"{SEEDS} seeds better / worse than one model",
@@ -162,14 +197,32 @@ def to_markdown(payload: dict[str, Any]) -> str:
         "The final model of a small-data search: one model or the mean of several seeds",
         f"{settings['configs']} random configs of the default space ({payload['epochs']} "
         f"epochs) on each of the splits {settings['splits']} ({FRESH_SPLITS}). "
-        f"Each is cross-validated on train+val ({payload['folds']} folds, which picks each "
-        f"split's winner) and retrained on train+val from seeds 0-{SEEDS - 1} (all epochs, no "
+        "Each is ranked as a default search ranks its trials on that data set (which picks "
+        f"each split's winner): `cv`, cross-validated on train+val ({payload['folds']} folds) "
+        "where `cv_folds='auto'` gives folds, else `holdout`, trained on train and scored on "
+        f"the validation split. Each is retrained on train+val from seeds 0-{SEEDS - 1} (all "
+        "epochs, no "
         "early stopping), then tested once: `one_model` (seed 0 alone: `retrain_best` "
         "before its seeds), `member_mean` (the members' test metrics averaged: what one "
         f"model scores at an unknown seed), `ensemble_{SMALLER_ENSEMBLE}` and "
         f"`ensemble_{SEEDS}` (a SeedEnsemble of the first {SMALLER_ENSEMBLE} and of all "
         f"{SEEDS} members: `retrain_best(seeds=...)`). Means over the configs without a "
         "diverged member and over splits (accuracy: higher is better; MSE: lower); the "
-        "winner is each split's config with the best CV metric.",
+        "winner is each split's config with the best ranking metric.",
         table,
     )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m benchmarks.final_seeds``: the options of :func:`run`."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.final_seeds", description=__doc__)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--datasets", nargs="+")
+    parser.add_argument("--configs", type=int)
+    args = parser.parse_args(argv)
+    payload = run(args.quick, datasets=args.datasets, configs=args.configs)
+    print(to_markdown(payload))
+
+
+if __name__ == "__main__":
+    main()
