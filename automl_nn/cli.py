@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from automl_nn import __version__
 from automl_nn.defaults import (
     AUTO_RETRAIN_SEEDS,
+    AUTO_RETRAIN_SEEDS_BELOW_SAMPLES,
     DEFAULT_EXPERIMENT,
     DEFAULT_MAX_EPOCHS,
     DEFAULT_MAX_FAILURES,
@@ -143,10 +144,10 @@ def parse_retrain_options(seeds: str, top_k: str) -> dict[str, int | str]:
         >>> parse_retrain_options("auto", "3")
         {'seeds': 'auto', 'top_k': 3}
     """
-    from automl_nn.results import check_retrain_top_k, resolve_retrain_seeds
+    from automl_nn.results import check_retrain_seeds, check_retrain_top_k
 
     return {
-        "seeds": _parse_count(seeds, "--retrain-seeds", lambda n: resolve_retrain_seeds(n, None)),
+        "seeds": _parse_count(seeds, "--retrain-seeds", check_retrain_seeds),
         "top_k": _parse_count(top_k, "--retrain-top-k", check_retrain_top_k),
     }
 
@@ -385,7 +386,8 @@ def _add_retrain_flags(group: Any) -> None:
         metavar="N",
         default=DEFAULT_RETRAIN_SEEDS,
         help="retrain each final config from N seeds; the final model averages their outputs "
-        f"(default: %(default)s, {AUTO_RETRAIN_SEEDS} when the trials cross-validated, else 1)",
+        f"(default: %(default)s, {AUTO_RETRAIN_SEEDS} when the trials cross-validated or "
+        f"train+val holds fewer than {AUTO_RETRAIN_SEEDS_BELOW_SAMPLES} samples, else 1)",
     )
     group.add_argument(
         "--retrain-top-k",

@@ -20,12 +20,14 @@ DEFAULT_MAX_FAILURES = 2
 DEFAULT_CV_FOLDS = "auto"
 AUTO_CV_FOLDS = 5
 AUTO_CV_BELOW_VAL_SAMPLES = 250
-# "auto": the final model of a search whose trials cross-validated is the mean of 5 models
-# retrained from 5 seeds (a trial's score was the mean of 5 fold models already, each model
-# trains in seconds on data that small, and one model's test score moves with its seed),
-# and one model otherwise (benchmarks/results/final_seeds.md).
+# "auto": the final model of a search on small data (trials that cross-validated, or fewer
+# than 2000 samples in train+val) is the mean of 5 models retrained from 5 seeds (each model
+# trains in seconds on data that small, and one model's test score moves with its seed), and
+# one model otherwise (benchmarks/results/final_seeds.md; digits, 1437 samples, validates on
+# its validation split: final_configs_searches_digits.md). Not measured above that size.
 DEFAULT_RETRAIN_SEEDS = "auto"
 AUTO_RETRAIN_SEEDS = 5
+AUTO_RETRAIN_SEEDS_BELOW_SAMPLES = 2000
 # The final model is the best trial's config alone: on real searches of small data, the top
 # 5 configs averaged (one model each) tested worse than the winner from 5 seeds, at the same
 # cost (benchmarks/results/final_configs_searches.md).

@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from automl_nn.data import TaskData
-from automl_nn.defaults import AUTO_RETRAIN_SEEDS, DEFAULT_RETRAIN_SEEDS, DEFAULT_RETRAIN_TOP_K
+from automl_nn.defaults import (
+    AUTO_RETRAIN_SEEDS,
+    AUTO_RETRAIN_SEEDS_BELOW_SAMPLES,
+    DEFAULT_RETRAIN_SEEDS,
+    DEFAULT_RETRAIN_TOP_K,
+)
 from automl_nn.errors import ConfigError, SearchError
 from automl_nn.space import flatten_config
 
@@ -284,10 +289,10 @@ class SearchResult:
 
         ``seeds`` models are trained, from seeds ``seed``, ``seed + 1``, ..., and the final
         model is their :class:`~automl_nn.training.SeedEnsemble` (the mean of their
-        outputs; one seed: the model itself). ``"auto"`` takes 5 when the search
-        cross-validated its trials (small data: a trial's score was the mean of 5 fold
-        models, each model trains in seconds, and one model's test score moves with its
-        seed) and 1 otherwise.
+        outputs; one seed: the model itself). ``"auto"`` takes 5 on small data, when the
+        search cross-validated its trials or train+val holds fewer than 2000 samples (each
+        model trains in seconds, and one model's test score moves with its seed), and 1
+        otherwise.
 
         ``top_k`` configs are retrained, those of the leaderboard's first ``top_k`` trials
         that did not fail (fewer when fewer succeeded), each as above (its own trial's
@@ -322,7 +327,7 @@ class SearchResult:
             raise ConfigError(
                 "epochs", epochs, "an integer >= 1, or None for the epochs the best trial trained"
             )
-        count = resolve_retrain_seeds(seeds, self.cv_folds)
+        count = resolve_retrain_seeds(seeds, self.cv_folds, self.data)
         trial_ids = self.top_trial_ids(check_retrain_top_k(top_k))
         configs = [self.config_of(trial_id) for trial_id in trial_ids]
         retrained = [
@@ -453,21 +458,41 @@ def check_retrain_top_k(top_k: int) -> int:
     return top_k
 
 
-def resolve_retrain_seeds(seeds: int | str, cv_folds: int | None) -> int:
+def resolve_retrain_seeds(seeds: int | str, cv_folds: int | None, data: TaskData) -> int:
     """How many seeds :meth:`SearchResult.retrain_best` trains: ``seeds``, or "auto"'s count.
 
+    "auto": ``AUTO_RETRAIN_SEEDS`` (5) on small data, that is when the search
+    cross-validated its trials or train+val holds fewer than
+    ``AUTO_RETRAIN_SEEDS_BELOW_SAMPLES`` (2000) samples; else 1.
+
     Example:
-        >>> resolve_retrain_seeds("auto", 5), resolve_retrain_seeds("auto", None)
-        (5, 1)
+        >>> from automl_nn import load_dataset
+        >>> digits, mnist1d = load_dataset("digits"), load_dataset("mnist1d")
+        >>> [resolve_retrain_seeds("auto", None, data) for data in (digits, mnist1d)]
+        [5, 1]
+        >>> resolve_retrain_seeds("auto", 5, mnist1d), resolve_retrain_seeds(3, None, digits)
+        (5, 3)
     """
-    if seeds == "auto":
-        return AUTO_RETRAIN_SEEDS if cv_folds else 1
-    if not _is_count(seeds):
+    if check_retrain_seeds(seeds) != "auto":
+        return int(seeds)
+    small = len(data.y_train) + len(data.y_val) < AUTO_RETRAIN_SEEDS_BELOW_SAMPLES
+    return AUTO_RETRAIN_SEEDS if cv_folds is not None or small else 1
+
+
+def check_retrain_seeds(seeds: int | str) -> int | str:
+    """``seeds`` of :meth:`SearchResult.retrain_best`, checked: a count >= 1 or ``"auto"``.
+
+    Example:
+        >>> check_retrain_seeds("auto"), check_retrain_seeds(3)
+        ('auto', 3)
+    """
+    if seeds != "auto" and not _is_count(seeds):
         raise ConfigError(
             "seeds",
             seeds,
-            f"an integer >= 1, or 'auto' ({AUTO_RETRAIN_SEEDS} when the search "
-            "cross-validated its trials, else 1)",
+            f"an integer >= 1, or 'auto' ({AUTO_RETRAIN_SEEDS} when the search cross-validated "
+            f"its trials or train+val holds fewer than {AUTO_RETRAIN_SEEDS_BELOW_SAMPLES} "
+            "samples, else 1)",
         )
     return seeds
 

@@ -477,7 +477,7 @@ def run_automl_nn(tool: str, data: Any, budget: float, seed: int, storage: str) 
     settings = {
         "metric": result.metric,
         "cv_folds": result.cv_folds,
-        "retrain": retrain_rule(result.cv_folds),
+        "retrain": retrain_rule(result.cv_folds, data),
         "tie_break": result.tie_break,
         "space": default_space_digest(data),
     }
@@ -994,18 +994,19 @@ def _left_out_lines(by_reason: dict[str, list[str]]) -> list[str]:
     ]
 
 
-def retrain_rule(cv_folds: int | None) -> str:
+def retrain_rule(cv_folds: int | None, data: Any) -> str:
     """How ``retrain_best()`` trains a search's winner: its epochs, and its seeds since 2026-11-27.
 
     Example:
-        >>> retrain_rule(None) == RETRAIN_RULE
+        >>> from automl_nn import load_dataset
+        >>> retrain_rule(None, load_dataset("mnist1d")) == RETRAIN_RULE
         True
-        >>> retrain_rule(5)
+        >>> retrain_rule(5, load_dataset("wine"))
         "the winner's validated epochs, no early stopping, the mean of 5 seeds"
     """
     from automl_nn.results import resolve_retrain_seeds
 
-    seeds = resolve_retrain_seeds("auto", cv_folds)
+    seeds = resolve_retrain_seeds("auto", cv_folds, data)
     return RETRAIN_RULE + (f", the mean of {seeds} seeds" if seeds > 1 else "")
 
 
@@ -1041,7 +1042,7 @@ def settings_today(run: dict[str, Any]) -> dict[str, Any]:
     return {
         "metric": default_metric(task),
         "cv_folds": cv_folds,
-        "retrain": retrain_rule(cv_folds),
+        "retrain": retrain_rule(cv_folds, data),
         "tie_break": tie_break_for(cv_folds, task),
         "space": _stored_space_digest(run["dataset"]),
     }

@@ -10,11 +10,12 @@ import json
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
 
-from automl_nn import SearchResult, evaluate, fit, load_dataset
+from automl_nn import SearchResult, TaskData, evaluate, fit, from_arrays, load_dataset
 from automl_nn.errors import ConfigError, SearchError
 from automl_nn.results import retrain_config
 from automl_nn.trainable import trial_config
@@ -130,12 +131,22 @@ def test_seeds_train_that_many_models_from_the_search_seed_on(tmp_path) -> None:
     assert final.test_metrics["test_accuracy"] == pytest.approx(tested)
 
 
-@pytest.mark.parametrize(("cv_folds", "models"), [(5, 5), (2, 5), (None, 1)])
-def test_auto_seeds_average_five_models_where_the_trials_cross_validated(
-    tmp_path, cv_folds, models
-) -> None:
+def rows(count: int) -> TaskData:
+    """``count`` rows of 4 features whose class is the sign of the first."""
+    x = np.random.default_rng(0).normal(size=(count, 4)).astype(np.float32)
+    return from_arrays(x, (x[:, 0] > 0).astype(np.int64))
+
+
+@pytest.mark.parametrize(
+    ("cv_folds", "count", "models"),
+    [(5, 3000, 5), (2, 3000, 5), (None, 1000, 5), (None, 3000, 1)],
+)
+def test_auto_seeds_average_five_models_on_small_data(tmp_path, cv_folds, count, models) -> None:
+    """Small: the trials cross-validated, or train+val holds fewer than 2000 samples."""
     result = searched(best_trial_epochs=2, tmp_path=tmp_path)
-    result.cv_folds = cv_folds
+    result.cv_folds, result.data = cv_folds, rows(count)
+    small = len(result.data.y_train) + len(result.data.y_val) < 2000
+    assert small == (count == 1000)
     final = result.retrain_best()
     assert len(final.members) == (models if models > 1 else 0)
     assert isinstance(final.model, SeedEnsemble) == (models > 1)
@@ -161,7 +172,7 @@ def test_a_bad_seed_or_config_count_is_refused_by_name_before_training(
 
 def test_top_k_averages_the_top_trials_configs_each_trained_for_its_own_epochs(tmp_path) -> None:
     result = searched(best_trial_epochs=3, tmp_path=tmp_path)
-    final = result.retrain_best(top_k=2)
+    final = result.retrain_best(top_k=2, seeds=1)
     assert isinstance(final.model, ConfigEnsemble) and ensemble_size(final) == (2, 1)
     for member, config, epochs in zip(
         final.members, (BEST_CONFIG, OTHER_CONFIG), (3, MAX_EPOCHS), strict=True
@@ -185,10 +196,10 @@ def test_top_k_with_seeds_trains_each_config_from_each_seed(tmp_path) -> None:
 
 def test_top_k_takes_only_the_trials_that_succeeded(tmp_path) -> None:
     result = searched(best_trial_epochs=2, tmp_path=tmp_path)
-    assert result.retrain_best(top_k=5).members[1].config["loss"]["name"] == "hinge"
+    assert result.retrain_best(top_k=5, seeds=1).members[1].config["loss"]["name"] == "hinge"
     result.leaderboard.loc[result.leaderboard.trial_id == "other", "status"] = "failed"
     assert result.top_trial_ids(5) == ["best"]
-    final = result.retrain_best(top_k=5)
+    final = result.retrain_best(top_k=5, seeds=1)
     assert ensemble_size(final) == (1, 1) and not isinstance(final.model, ConfigEnsemble)
 
 

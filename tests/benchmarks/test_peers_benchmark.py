@@ -14,6 +14,7 @@ import pytest
 
 import benchmarks._report
 import benchmarks.peers
+from automl_nn import load_dataset
 from benchmarks import BENCHMARKS
 from benchmarks._report import RunStore
 from benchmarks.peers import (
@@ -353,7 +354,8 @@ def test_stored_searches_made_with_other_defaults_are_left_out_and_named(
 ) -> None:
     store = RunStore(tmp_path / "peers_runs.jsonl")
     common = {"max_epochs": benchmarks.peers.MAX_EPOCHS, "curve": [[10.0, 2800.0]], "mode": "min"}
-    rule, old_rule = benchmarks.peers.retrain_rule(5), benchmarks.peers.RETRAIN_RULE_BEFORE_2E8F1F8
+    rule = benchmarks.peers.retrain_rule(5, load_dataset("diabetes"))
+    old_rule = benchmarks.peers.RETRAIN_RULE_BEFORE_2E8F1F8
     one_seed_rule = benchmarks.peers.RETRAIN_RULE  # cross-validated winners, until 2026-11-27
     # Stored before the settings were recorded: val_loss on the validation split.
     store.append(run_record(DEFAULT_TOOL, "diabetes", 120, 0, 2700.0, 10.0) | common)
@@ -397,7 +399,11 @@ def test_cross_validated_class_searches_stored_before_the_tie_break_are_left_out
 ) -> None:
     store = RunStore(tmp_path / "peers_runs.jsonl")
     common = {"max_epochs": benchmarks.peers.MAX_EPOCHS, "curve": [[10.0, 0.98]]}
-    before = {"metric": "val_accuracy", "cv_folds": 5, "retrain": benchmarks.peers.retrain_rule(5)}
+    before = {
+        "metric": "val_accuracy",
+        "cv_folds": 5,
+        "retrain": benchmarks.peers.retrain_rule(5, load_dataset("wine")),
+    }
     today = {**before, "tie_break": "val_log_loss"}
     for seed, settings in enumerate([before, today]):
         record = run_record(DEFAULT_TOOL, "breast_cancer", 120, seed, 0.96, 10.0)
