@@ -7,6 +7,9 @@ the project's own machines have none and run the CPU tests.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -33,6 +36,25 @@ BUSY_CONFIG = mlp_config(
     },
     training={"batch_size": 16, "epochs": 6},
 )
+
+
+def assert_resumes_exactly(
+    first_half: Any, new_run: Callable[[], Any], whole: Any, tmp_path: Path
+) -> None:
+    """``first_half``, stopped after 3 epochs and saved, continues in a ``new_run()`` as ``whole``.
+
+    The new run is made after the first half trained: making a run seeds torch's RNG.
+    """
+    first_half.run(on_epoch=lambda epoch, metrics: epoch == 3)
+    path = tmp_path / "state.pt"
+    torch.save(first_half.state_dict(), path)
+    resumed = new_run()
+    resumed.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    assert resumed.run() == "completed"
+    for got, expected in zip(
+        without_timings(resumed.history), without_timings(whole.history), strict=True
+    ):
+        assert got == pytest.approx(expected, rel=1e-5, abs=1e-6)
 
 
 def test_no_device_means_the_gpu_when_there_is_one() -> None:
@@ -79,16 +101,9 @@ def test_a_gpu_run_restored_from_its_state_continues_exactly(wine, tmp_path) -> 
     whole = TrainingRun(BUSY_CONFIG, wine, seed=1, device="cuda")
     whole.run()
     first_half = TrainingRun(BUSY_CONFIG, wine, seed=1, device="cuda")
-    first_half.run(on_epoch=lambda epoch, metrics: epoch == 3)
-    path = tmp_path / "state.pt"
-    torch.save(first_half.state_dict(), path)
-    resumed = TrainingRun(BUSY_CONFIG, wine, seed=99, device="cuda")
-    resumed.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-    assert resumed.run() == "completed"
-    for got, expected in zip(
-        without_timings(resumed.history), without_timings(whole.history), strict=True
-    ):
-        assert got == pytest.approx(expected, rel=1e-5, abs=1e-6)
+    assert_resumes_exactly(  # seed 99: the saved state sets the RNG
+        first_half, lambda: TrainingRun(BUSY_CONFIG, wine, seed=99, device="cuda"), whole, tmp_path
+    )
 
 
 @needs_cuda
@@ -141,16 +156,12 @@ def test_a_cross_validated_run_trains_every_fold_on_the_gpu_and_resumes_exactly(
     assert {model_device(fold.model).type for fold in whole.folds} == {"cuda"}
     assert whole.history[-1]["val_accuracy"] > 0.85 and whole.history[-1]["val_log_loss"] > 0
     first_half = CrossValidatedRun(BUSY_CONFIG, wine, 3, seed=1, device="cuda")
-    first_half.run(on_epoch=lambda epoch, metrics: epoch == 3)
-    path = tmp_path / "state.pt"
-    torch.save(first_half.state_dict(), path)
-    resumed = CrossValidatedRun(BUSY_CONFIG, wine, 3, seed=1, device="cuda")
-    resumed.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-    assert resumed.run() == "completed"
-    for got, expected in zip(
-        without_timings(resumed.history), without_timings(whole.history), strict=True
-    ):
-        assert got == pytest.approx(expected, rel=1e-5, abs=1e-6)
+    assert_resumes_exactly(  # seed 1: the same folds
+        first_half,
+        lambda: CrossValidatedRun(BUSY_CONFIG, wine, 3, seed=1, device="cuda"),
+        whole,
+        tmp_path,
+    )
 
 
 @needs_cuda
