@@ -22,6 +22,7 @@ from automl_nn.training._metrics import (
     regression_metrics,
 )
 from automl_nn.training._optimizers import GradientRules, build_optimizer
+from automl_nn.training._randomness import RunRandomness
 from automl_nn.training._schedules import LearningRateSchedule
 
 # on_epoch(epoch, metrics) -> True to stop. metrics holds the epoch's numbers and "status".
@@ -87,7 +88,9 @@ def fit(
         config: the nested trial config (sections model, optimizer, schedule, loss,
             regularization, training); missing keys take their defaults.
         data: the task; its test split is never used here.
-        seed: seeds weight init, dropout, shuffling and augmentation.
+        seed: seeds weight init, dropout, shuffling and augmentation. The run draws from
+            its own random state: torch's global RNG is left as the caller had it, and
+            nothing else the program does (another run, its own sampling) changes the run.
         on_epoch: called after every epoch with ``(epoch, metrics)``, where metrics also
             holds ``status`` (``running``, or the run's final status on its last epoch);
             return True to stop the run.
@@ -168,11 +171,14 @@ class TrainingRun:
         self.time_limit_s = time_limit_s
         self.deadline = math.inf
         self.config = check_config(config, data)
-        torch.manual_seed(seed)
+        # Weight init and dropout draw from the run's own RNG state, shuffling and
+        # augmentation from its generator: nothing else the program does changes them.
+        self.randomness = RunRandomness(seed, self.device)
         self.generator = torch.Generator().manual_seed(seed)
         regularization = self.config["regularization"]
         self.data = data
-        self.model = model_for(self.config, data).to(self.device)
+        with self.randomness.active():
+            self.model = model_for(self.config, data).to(self.device)
         self.loss_fn = build_loss(self.config["loss"])
         self.parameters = [p for p in self.model.parameters() if p.requires_grad]
         self.optimizer = build_optimizer(
@@ -223,7 +229,8 @@ class TrainingRun:
         stops between two batches at ``self.deadline`` (run() sets it from time_limit_s).
         """
         epoch = len(self.history)
-        row = self._one_epoch(epoch)
+        with self.randomness.active():
+            row = self._one_epoch(epoch)
         self.history.append(row)
         self.schedule.end_epoch(row["val_loss"])
         if row["val_loss"] < self.best_val_loss:
@@ -258,8 +265,7 @@ class TrainingRun:
             "best_val_loss": self.best_val_loss,
             "epochs_without_gain": self.epochs_without_gain,
             "generator": self.generator.get_state(),
-            "torch_rng": torch.get_rng_state(),
-            **({"cuda_rng": torch.cuda.get_rng_state(self.device)} if self._on_cuda else {}),
+            **self.randomness.state_dict(),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -271,13 +277,7 @@ class TrainingRun:
         self.best_val_loss = float(state["best_val_loss"])
         self.epochs_without_gain = int(state["epochs_without_gain"])
         self.generator.set_state(state["generator"])
-        torch.set_rng_state(state["torch_rng"])
-        if self._on_cuda and "cuda_rng" in state:  # dropout's masks on a GPU
-            torch.cuda.set_rng_state(state["cuda_rng"], self.device)
-
-    @property
-    def _on_cuda(self) -> bool:
-        return self.device.type == "cuda"
+        self.randomness.load_state_dict(state)
 
     def _status(self, row: dict[str, float], epoch: int, epochs_without_gain: int) -> str:
         if not (math.isfinite(row["train_loss"]) and math.isfinite(row["val_loss"])):

@@ -7,14 +7,17 @@ import math
 import pytest
 import torch
 
-from automl_nn import fit
+from automl_nn import cross_validate, fit
 from automl_nn.errors import ConfigError
 from automl_nn.training import CrossValidatedRun, fold_splits
 from tests.training.conftest import mlp_config
 
-# No dropout and no mixup: every random draw of these comes from each run's own generator,
-# so a fold trained in step with others matches the same fold trained alone.
-CONFIG = mlp_config(training={"batch_size": 16, "epochs": 4})
+# Dropout and mixup: every fold draws from its own random state, so a fold trained in step
+# with the others matches the same fold trained alone (and cross_validate, which does that).
+CONFIG = mlp_config(
+    regularization={"dropout": 0.3, "augmentation": {"name": "mixup", "alpha": 0.4}},
+    training={"batch_size": 16, "epochs": 4},
+)
 
 
 def test_folds_partition_train_and_val_stratified_and_leave_test_alone(wine) -> None:
@@ -45,6 +48,10 @@ def test_each_epoch_reports_the_mean_of_the_folds_trained_alone(wine) -> None:
         assert row["epoch"] == epoch + 1
     # The folds' validation splits together are all of train+val.
     assert sum(len(fold.data.y_val) for fold in run.folds) == len(wine.y_train) + len(wine.y_val)
+    # cross_validate trains the folds one after the other, and scores the search's CV trial.
+    assert cross_validate(CONFIG, wine, 3, seed=7).mean["val_log_loss"] == pytest.approx(
+        run.history[-1]["val_log_loss"], rel=1e-6
+    )
 
 
 def test_a_fold_that_stops_early_counts_with_its_last_epoch(wine) -> None:

@@ -41,10 +41,7 @@ BUSY_CONFIG = mlp_config(
 def assert_resumes_exactly(
     first_half: Any, new_run: Callable[[], Any], whole: Any, tmp_path: Path
 ) -> None:
-    """``first_half``, stopped after 3 epochs and saved, continues in a ``new_run()`` as ``whole``.
-
-    The new run is made after the first half trained: making a run seeds torch's RNG.
-    """
+    """``first_half``, stopped after 3 epochs and saved, continues in a ``new_run()`` as ``whole``."""
     first_half.run(on_epoch=lambda epoch, metrics: epoch == 3)
     path = tmp_path / "state.pt"
     torch.save(first_half.state_dict(), path)
@@ -104,6 +101,24 @@ def test_a_gpu_run_restored_from_its_state_continues_exactly(wine, tmp_path) -> 
     assert_resumes_exactly(  # seed 99: the saved state sets the RNG
         first_half, lambda: TrainingRun(BUSY_CONFIG, wine, seed=99, device="cuda"), whole, tmp_path
     )
+
+
+@needs_cuda
+def test_a_gpu_run_draws_from_its_own_random_state_and_leaves_the_callers(wine) -> None:
+    alone = fit(BUSY_CONFIG, wine, seed=3, device="cuda")
+    cpu_state, gpu_state = torch.get_rng_state(), torch.cuda.get_rng_state()
+    interleaved = TrainingRun(BUSY_CONFIG, wine, seed=3, device="cuda")
+    other = TrainingRun(BUSY_CONFIG, wine, seed=4, device="cuda")
+    interleaved.run_epoch()
+    other.run_epoch()
+    assert torch.equal(torch.get_rng_state(), cpu_state)
+    assert torch.equal(torch.cuda.get_rng_state(), gpu_state)
+    while interleaved.run_epoch()[1] == "running":  # the caller draws on the GPU in between
+        torch.rand(100, device="cuda")
+    for got, expected in zip(
+        without_timings(interleaved.history), without_timings(alone.history), strict=True
+    ):
+        assert got == pytest.approx(expected, rel=1e-5, abs=1e-6)
 
 
 @needs_cuda

@@ -50,6 +50,28 @@ def test_same_config_and_seed_give_identical_histories(wine) -> None:
     assert without_timings(other.history) != without_timings(first.history)
 
 
+def test_a_run_draws_from_its_own_random_state_whatever_happens_between_its_epochs(wine) -> None:
+    from automl_nn.training import TrainingRun
+
+    config = mlp_config(regularization={"dropout": 0.5}, training={"epochs": 4})
+    alone = fit(config, wine, seed=3)
+    interleaved, other = TrainingRun(config, wine, seed=3), TrainingRun(config, wine, seed=4)
+    for _ in range(4):  # another run, and the caller's own draws, between every epoch
+        interleaved.run_epoch()
+        other.run_epoch()
+        torch.rand(100)
+    assert without_timings(interleaved.history) == without_timings(alone.history)
+    assert without_timings(other.history) != without_timings(alone.history)
+
+
+def test_a_run_leaves_the_callers_random_state_as_it_was(wine) -> None:
+    torch.manual_seed(123)
+    expected = torch.rand(5)
+    torch.manual_seed(123)
+    fit(mlp_config(regularization={"dropout": 0.5}), wine, seed=0)
+    assert torch.equal(torch.rand(5), expected)
+
+
 def test_on_epoch_sees_every_epoch_and_can_stop_the_run(wine) -> None:
     seen: list[tuple[int, str]] = []
 
