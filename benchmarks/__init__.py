@@ -9,7 +9,7 @@ from __future__ import annotations
 
 BENCHMARKS: tuple[str, ...] = (
     "trainer_throughput", "gpu_throughput", "overhead", "nas_mnist1d", "controller_landscape",
-    "scaling", "selection", "retrain_rule", "tie_break", "final_seeds", "final_configs",
+    "scaling", "selection", "spaces", "retrain_rule", "tie_break", "final_seeds", "final_configs",
     "final_configs_searches", "peers", "peers_splits",
 )  # fmt: skip
 
