@@ -16,7 +16,9 @@ class RunRandomness:
     it). A run keeps its own copy of that state, seeded once, and swaps it in only while it
     works (:meth:`active`): its numbers then do not depend on what the program does in
     between (another run made or run, the k folds of a cross-validation trained in step, the
-    user's own sampling), and the caller's global RNG is left as it was.
+    user's own sampling), and the caller's global RNG is left as it was. On the CPU and CUDA
+    GPUs; on an Apple GPU (``mps``) dropout still draws from its global stream, seeded when
+    the run is made.
 
     Example:
         >>> before = torch.get_rng_state()
@@ -31,17 +33,20 @@ class RunRandomness:
 
     def __init__(self, seed: int, device: torch.device) -> None:
         self.device = device
-        self._on_cuda = device.type == "cuda"
         # What torch.manual_seed(seed) would give, without touching the global state.
         self.cpu_state = torch.Generator().manual_seed(seed).get_state()
         self.cuda_state = (
-            torch.Generator(device=device).manual_seed(seed).get_state() if self._on_cuda else None
+            torch.Generator(device=device).manual_seed(seed).get_state()
+            if device.type == "cuda"
+            else None
         )
+        if device.type == "mps":  # dropout on an Apple GPU: its global stream, seeded here
+            torch.mps.manual_seed(seed)
 
     @contextmanager
     def active(self) -> Iterator[None]:
         """Draw from this run's state inside the block; the global state is restored after."""
-        with torch.random.fork_rng(devices=[self.device] if self._on_cuda else []):
+        with torch.random.fork_rng(devices=[] if self.cuda_state is None else [self.device]):
             torch.set_rng_state(self.cpu_state)
             if self.cuda_state is not None:
                 torch.cuda.set_rng_state(self.cuda_state, self.device)
