@@ -50,6 +50,10 @@ RL_OPTIONS: dict[str, Option] = {
 # A failed trial's reward sits this share of the reward spread below the worst reward seen.
 FAILURE_MARGIN_SHARE = 0.5
 MIN_FAILURE_MARGIN = 1e-3
+# Advantages are computed in float64 and clipped to this size before they meet the float32
+# policy: a finite metric can be astronomically large (val_mse 7e43 from a regression that
+# nearly diverged on diabetes), past float32, whose gradients would turn the weights to NaN.
+MAX_ABS_ADVANTAGE = 1e6
 
 Story = list[tuple[dict[str, float], int]]
 
@@ -295,7 +299,7 @@ class ControllerSearcher(Searcher):
     def _update(self) -> None:
         """One REINFORCE step on the batch: advantages against the moving-average baseline."""
         batch, self.memory["batch"] = self.memory["batch"], []
-        rewards = torch.tensor([reward for _, reward in batch])
+        rewards = torch.tensor([reward for _, reward in batch], dtype=torch.float64)
         mean_reward = float(rewards.mean())
         # The first batch's mean is the first baseline: a zero baseline would push every
         # sequence of the first batch up, whatever its reward.
@@ -305,8 +309,10 @@ class ControllerSearcher(Searcher):
             *(self._score(choices) for choices, _ in batch), strict=True
         )
         entropy = torch.stack(entropies).mean()
-        advantages = (rewards - baseline) / self._advantage_scale()
-        loss = -(advantages * torch.stack(log_probabilities)).mean()
+        advantages = ((rewards - baseline) / self._advantage_scale()).clamp(
+            -MAX_ABS_ADVANTAGE, MAX_ABS_ADVANTAGE
+        )
+        loss = -(advantages.float() * torch.stack(log_probabilities)).mean()
         loss = loss - self.entropy_weight * entropy
         self.optimizer.zero_grad()
         loss.backward()

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 from matplotlib.figure import Figure
 from mlflow.tracking import MlflowClient
 
@@ -149,6 +150,19 @@ def test_normalized_advantages_make_the_learning_blind_to_the_metric_scale(norma
     assert as_share > 10 * controller(seed=1).probability_of(target_sequence())  # it learned
     assert (as_accuracy == pytest.approx(as_share, rel=1e-3)) is normalize
     assert (as_thousands == pytest.approx(as_share, rel=1e-3)) is normalize
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+def test_an_astronomically_bad_finite_metric_leaves_the_policy_finite(normalize: bool) -> None:
+    """A regression that nearly diverged scored val_mse 7e43 on diabetes: past float32."""
+    searcher = controller(batch_size=2, normalize_advantages=normalize)
+    for round_ in range(3):
+        for name, value in ((f"good{round_}", 0.5), (f"bad{round_}", -7.2e43)):
+            searcher.suggest(name)
+            searcher.on_trial_complete(name, {METRIC: value})
+    assert len(searcher.memory["updates"]) == 3
+    assert all(torch.isfinite(p).all() for p in searcher.policy.parameters())
+    assert searcher.suggest("next") is not None
 
 
 @pytest.mark.parametrize(
