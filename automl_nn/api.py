@@ -396,7 +396,7 @@ def resolve_cv_folds(cv_folds: int | str | None, data: TaskData) -> int | None:
         return None
     if cv_folds == "auto":
         return AUTO_CV_FOLDS if len(data.y_val) < AUTO_CV_BELOW_VAL_SAMPLES else None
-    samples = len(data.y_train) + len(data.y_val)
+    samples = data.train_val_size
     valid = f"'auto', None, or an integer from 2 to the {samples} samples of train+val"
     if not isinstance(cv_folds, int) or isinstance(cv_folds, bool) or not 2 <= cv_folds <= samples:
         raise ConfigError("cv_folds", cv_folds, valid)

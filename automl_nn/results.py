@@ -475,7 +475,7 @@ def resolve_retrain_seeds(seeds: int | str, cv_folds: int | None, data: TaskData
     """
     if check_retrain_seeds(seeds) != "auto":
         return int(seeds)
-    small = len(data.y_train) + len(data.y_val) < AUTO_RETRAIN_SEEDS_BELOW_SAMPLES
+    small = data.train_val_size < AUTO_RETRAIN_SEEDS_BELOW_SAMPLES
     return AUTO_RETRAIN_SEEDS if cv_folds is not None or small else 1
 
 

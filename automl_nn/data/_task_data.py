@@ -54,6 +54,11 @@ class TaskData:
     def is_classification(self) -> bool:
         return self.kind != "regression"
 
+    @property
+    def train_val_size(self) -> int:
+        """Samples in train+val: what cross-validation folds and final retraining use."""
+        return len(self.y_train) + len(self.y_val)
+
     def split(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
         """Features and targets of ``train``, ``val`` or ``test``."""
         splits = {
