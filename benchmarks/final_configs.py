@@ -114,8 +114,7 @@ def final_test(
     """Test metric of the ConfigEnsemble of the top configs, each a SeedEnsemble of seeds."""
     import torch
 
-    from automl_nn.training import mean_prediction
-    from automl_nn.training._metrics import classification_metrics, regression_metrics
+    from automl_nn.training import mean_prediction, outputs_metrics
 
     classification = data.kind != "regression"
     per_config, config_diverged = [], []
@@ -131,9 +130,7 @@ def final_test(
         if len(per_config) == 1
         else mean_prediction(per_config, classification=classification)
     )
-    if classification:
-        return classification_metrics(outputs, data.y_test, int(data.num_classes))["accuracy"]
-    return regression_metrics(outputs, data.y_test, target_std=data.target_std)["mse"]
+    return outputs_metrics(outputs, data, "test")["accuracy" if classification else "mse"]
 
 
 def split_figures(scores: list[dict[str, Any]], mode: str) -> dict[str, Any]:

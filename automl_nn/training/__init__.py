@@ -28,6 +28,7 @@ from automl_nn.training._fit import (
     model_device,
     model_for,
     on_cpu,
+    outputs_metrics,
     predict,
     resolve_device,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "model_for",
     "num_outputs_for",
     "on_cpu",
+    "outputs_metrics",
     "predict",
     "resolve_device",
 ]

@@ -401,14 +401,28 @@ def evaluate_outputs(
     if loss_fn is not None:
         with torch.no_grad():
             metrics["loss"] = float(loss_fn(outputs, y))
-    if data.is_classification:
-        if not torch.isfinite(outputs).all():
-            nan = float("nan")
-            return {**metrics, **dict.fromkeys(CLASSIFICATION_METRICS, nan)}
-        metrics.update(classification_metrics(outputs, y, int(data.num_classes or 2)))
-    else:
-        metrics.update(regression_metrics(outputs, y, target_std=data.target_std))
-    return metrics
+    return {**metrics, **outputs_metrics(outputs, data, split)}
+
+
+def outputs_metrics(outputs: torch.Tensor, data: TaskData, split: str = "test") -> dict[str, float]:
+    """``evaluate``'s metrics of outputs already predicted for a split (one row per sample).
+
+    For predictions made elsewhere: an ensemble's mean, or outputs stored by a benchmark.
+
+    Example:
+        >>> import torch
+        >>> from automl_nn import load_dataset
+        >>> data = load_dataset("wine")
+        >>> perfect = torch.nn.functional.one_hot(data.y_test, 3).float() * 10
+        >>> outputs_metrics(perfect, data)["accuracy"]
+        1.0
+    """
+    _, y = data.split(split)
+    if not data.is_classification:
+        return regression_metrics(outputs, y, target_std=data.target_std)
+    if not torch.isfinite(outputs).all():
+        return dict.fromkeys(CLASSIFICATION_METRICS, float("nan"))
+    return classification_metrics(outputs, y, int(data.num_classes or 2))
 
 
 def evaluate(
