@@ -218,7 +218,7 @@ def search(
             default); ``sampler`` for optuna (tpe, random, cmaes, gp); ``population_size``,
             ``sample_size``, ``num_bins`` for evolution; ``lr``, ``batch_size``,
             ``entropy_weight``, ``baseline_decay``, ``normalize_advantages``, ``hidden_size``,
-            ``num_bins`` for rl.
+            ``num_bins``, ``outlier_share`` for rl.
         tracking: False writes nothing to MLflow (the leaderboard is still returned).
         shared_storage: the local ``storage_path`` is on storage every node mounts.
         max_failures: retries of a trial that fails (a lost node, a transient error),

@@ -5,10 +5,12 @@ settings apart (the gaps are a validation sample or two). A synthetic landscape 
 milliseconds per trial, so many of them can. A landscape gives every option of every decision
 of ``nas.yaml`` (architecture and training recipe, 8 bins per range) an additive effect (most
 small, a few large), adds noise to each trial and squashes the sum into a reward range: all of
-[0, 1], or [0.9, 0.99], where rewards bunch as accuracies do near the top. Random search and
-each controller variant get the same 60 trials, 2 in flight (as on this machine), on the same
-landscapes; the figure is the best reward found minus random search's, in units of the range
-(mean over landscapes, and how many landscapes each variant won).
+[0, 1], or [0.9, 0.99], where rewards bunch as accuracies do near the top. A third kind has
+blow-ups: 5% of trials, at random, score astronomically badly (the range's low end minus
+1e40 ranges), as a regression that nearly diverged did on diabetes (val_mse 7.2e43). Random
+search and each controller variant get the same 60 trials, 2 in flight (as on this machine),
+on the same landscapes; the figure is the best reward found minus random search's, in units
+of the range (mean over landscapes, and how many landscapes each variant won).
 
 Also measured: on the unit tests' problem (``tests/searchers/conftest.py``, the best decision
 sequence known), on how many seeds each variant puts more than 90% probability on the best
@@ -37,7 +39,8 @@ if TYPE_CHECKING:
 NAME = "controller_landscape"
 # What each variant passes to ControllerSearcher; "today" is the defaults.
 VARIANTS: dict[str, dict[str, Any]] = {
-    "today (batch 2, entropy 0.02, normalized)": {},
+    "today (batch 2, entropy 0.02, normalized, outlier share 0.1)": {},
+    "before 2026-11-28 (outlier share 0: every reward as it is)": {"outlier_share": 0.0},
     "today without normalizing": {"normalize_advantages": False},
     "before 2026-11-26 (batch 4, entropy 0.01, raw)": {
         "batch_size": 4,
@@ -45,7 +48,13 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "normalize_advantages": False,
     },
 }
-REWARD_RANGES: tuple[tuple[float, float], ...] = ((0.0, 1.0), (0.9, 0.99))
+# (low, high, share of trials that blow up) of each kind of landscape.
+LANDSCAPES: tuple[tuple[float, float, float], ...] = (
+    (0.0, 1.0, 0.0),
+    (0.9, 0.99, 0.0),
+    (0.0, 1.0, 0.05),
+)
+BLOWUP_RANGES = 1e40  # a blown-up trial scores this many ranges below the low end
 FULL = {"landscapes": 16, "trials": 60, "convergence_seeds": 8, "convergence_trials": 300}
 QUICK = {"landscapes": 2, "trials": 60, "convergence_seeds": 2, "convergence_trials": 300}
 CONCURRENCY = 2
@@ -68,8 +77,12 @@ def nas_space() -> Space:
 
 
 @functools.cache
-def landscape(seed: int, low: float, high: float) -> Score:
-    """A reward over ``nas.yaml``'s decision sequences: additive effects of active choices."""
+def landscape(seed: int, low: float, high: float, blowup: float = 0.0) -> Score:
+    """A reward over ``nas.yaml``'s decision sequences: additive effects of active choices.
+
+    With ``blowup`` > 0, that share of trials (drawn from the trial's noise) scores
+    ``BLOWUP_RANGES`` ranges below ``low`` instead.
+    """
     from automl_nn.space import active_decisions
 
     decisions = nas_space().decisions(NUM_BINS)
@@ -80,6 +93,8 @@ def landscape(seed: int, low: float, high: float) -> Score:
     ]
 
     def score(choices: list[int], noise: np.random.Generator) -> float:
+        if blowup and noise.random() < blowup:
+            return low - BLOWUP_RANGES * (high - low)
         active = active_decisions(decisions, choices)
         total = sum(effects[index][choices[index]] for index in active)
         squashed = 1.0 / (1.0 + math.exp(-(total + OFFSET + noise.normal(0.0, NOISE))))
@@ -89,11 +104,11 @@ def landscape(seed: int, low: float, high: float) -> Score:
 
 
 @functools.cache
-def best_of_random(seed: int, low: float, high: float, trials: int) -> float:
+def best_of_random(seed: int, low: float, high: float, blowup: float, trials: int) -> float:
     """The best reward of ``trials`` uniform decision sequences on a landscape (once per one)."""
     from automl_nn.searchers._sequences import decide_in_order
 
-    score = landscape(seed, low, high)
+    score = landscape(seed, low, high, blowup)
     decisions = nas_space().decisions(NUM_BINS)
     rng, noise = np.random.default_rng(seed), np.random.default_rng(seed + 999)
 
@@ -157,8 +172,8 @@ def run(quick: bool) -> dict[str, Any]:
     torch.set_num_threads(1)  # the controller's tensors are tiny
     try:
         rows = [
-            variant_row(name, options, settings, low, high)
-            for low, high in REWARD_RANGES
+            variant_row(name, options, settings, kind)
+            for kind in LANDSCAPES
             for name, options in VARIANTS.items()
         ]
         convergence = {
@@ -182,17 +197,23 @@ def run(quick: bool) -> dict[str, Any]:
 
 
 def variant_row(
-    name: str, options: dict[str, Any], settings: dict[str, Any], low: float, high: float
+    name: str,
+    options: dict[str, Any],
+    settings: dict[str, Any],
+    kind: tuple[float, float, float],
 ) -> dict[str, Any]:
-    """One variant on one reward range: its gaps over random search, per landscape."""
+    """One variant on one kind of landscape (``LANDSCAPES``): its gaps over random search."""
+    low, high, blowup = kind
     gaps = []
     for seed in range(settings["landscapes"]):
-        random_best = best_of_random(seed, low, high, settings["trials"])
-        found = best_of_controller(landscape(seed, low, high), seed, settings["trials"], options)
+        random_best = best_of_random(seed, low, high, blowup, settings["trials"])
+        score = landscape(seed, low, high, blowup)
+        found = best_of_controller(score, seed, settings["trials"], options)
         gaps.append((found - random_best) / (high - low))
     return {
         "variant": name,
         "reward_range": [low, high],
+        "blowup": blowup,
         "mean_gap": statistics.fmean(gaps),
         "wins": sum(gap > 0 for gap in gaps),
         "landscapes": len(gaps),
@@ -205,7 +226,7 @@ def to_markdown(payload: dict[str, Any]) -> str:
     settings = payload["settings"]
     gap_rows = [
         (
-            f"[{row['reward_range'][0]}, {row['reward_range'][1]}]",
+            landscape_label(row),
             row["variant"],
             f"{row['mean_gap']:+.4f}",
             f"{row['wins']}/{row['landscapes']}",
@@ -223,9 +244,10 @@ def to_markdown(payload: dict[str, Any]) -> str:
             "",
             f"{settings['landscapes']} landscapes over `nas.yaml`'s decisions per reward range, "
             f"{settings['trials']} trials each, {CONCURRENCY} in flight. Gap: best reward found "
-            "minus random search's on the same landscape, in units of the reward range.",
+            "minus random search's on the same landscape, in units of the reward range. "
+            f"Blow-ups: that share of trials scores {BLOWUP_RANGES:g} ranges below the range.",
             "",
-            markdown_table(("reward range", "controller", "mean gap", "won"), gap_rows),
+            markdown_table(("landscape", "controller", "mean gap", "won"), gap_rows),
             "",
             f"Unit tests' problem: seeds that put > 90% on the best sequence within "
             f"{settings['convergence_trials']} trials.",
@@ -237,6 +259,13 @@ def to_markdown(payload: dict[str, Any]) -> str:
             *machine_lines(payload["machine"]),
         ]
     )
+
+
+def landscape_label(row: dict[str, Any]) -> str:
+    """``[low, high]``, with the share of blow-ups where there are any."""
+    low, high = row["reward_range"]
+    blowup = row.get("blowup", 0.0)
+    return f"[{low}, {high}]" + (f", {blowup:.0%} blow-ups" if blowup else "")
 
 
 def _trials_needed(needed: Sequence[int | None]) -> str:

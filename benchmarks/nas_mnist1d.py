@@ -46,8 +46,16 @@ KEYED_SETTINGS = ("num_trials", "max_epochs", "retrain_epochs", "scheduler")
 # Stored searches from before records held their searcher options ran with these, where
 # they differ from today's defaults (rl's defaults changed on 2026-11-26).
 OPTIONS_BEFORE_RECORDING = {
-    "rl": {"batch_size": 4, "entropy_weight": 0.01, "normalize_advantages": False}
+    "rl": {
+        "batch_size": 4,
+        "entropy_weight": 0.01,
+        "normalize_advantages": False,
+        "outlier_share": 0.0,
+    }
 }
+# Options added after searches were stored, at the value that reproduces how those ran
+# (rl's outlier_share came on 2026-11-28; before, every reward counted as it was).
+OPTIONS_ADDED_SINCE = {"rl": {"outlier_share": 0.0}}
 
 
 def one_search(searcher: str, seed: int, settings: dict[str, Any], storage: str) -> dict[str, Any]:
@@ -109,7 +117,7 @@ def ran_with_todays_options(run: dict[str, Any]) -> bool:
     recorded = run.get(
         "searcher_options", today | OPTIONS_BEFORE_RECORDING.get(run["searcher"], {})
     )
-    return recorded == today
+    return OPTIONS_ADDED_SINCE.get(run["searcher"], {}) | recorded == today
 
 
 def summarize(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:

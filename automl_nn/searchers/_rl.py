@@ -45,11 +45,18 @@ RL_OPTIONS: dict[str, Option] = {
     ),
     "hidden_size": Option(64, at_least(1), "an integer >= 1"),
     "num_bins": Option(8, at_least(2), "an integer >= 2"),
+    "outlier_share": Option(
+        0.1, number_in(0.0, 0.5, low_open=False, high_open=True), "a number in [0, 0.5)"
+    ),
 }
 
-# A failed trial's reward sits this share of the reward spread below the worst reward seen.
+# A failed trial's reward sits this share of the reward spread below the worst reward seen
+# (outliers left out).
 FAILURE_MARGIN_SHARE = 0.5
 MIN_FAILURE_MARGIN = 1e-3
+# A metric reward is an outlier when it lies more than this many spreads of the bulk (the
+# rewards once ``outlier_share`` of each end is left out) below the bulk's worst.
+OUTLIER_FENCE_SPREADS = 10.0
 # Advantages are computed in float64 and clipped to this size before they meet the float32
 # policy: a finite metric can be astronomically large (val_mse 7e43 from a regression that
 # nearly diverged on diabetes), past float32, whose gradients would turn the weights to NaN.
@@ -103,7 +110,7 @@ class ControllerSearcher(Searcher):
     Trials are suggested while others run; each finished trial's reward joins a batch, and
     every ``batch_size`` rewards make one REINFORCE step (Adam) with a moving-average
     baseline and an entropy bonus. Advantages (reward minus baseline) are divided by the
-    spread of the metric rewards seen so far (best minus worst; it only grows), so the
+    spread of the metric rewards seen so far (best minus worst, outliers left out), so the
     entropy weight means the same whether the metric is an accuracy near 0.99 or an MSE in
     the thousands; ``normalize_advantages=False`` uses the raw differences.
     :meth:`drain_story` hands out what each step did (``controller_reward`` per trial,
@@ -121,6 +128,16 @@ class ControllerSearcher(Searcher):
     - never reported anything (``result=None``, removed before it ran): skipped; its config
       was not tried, so it says nothing about the policy.
 
+    Outliers: a regression that nearly diverged (val_mse 7e43 on diabetes) would stretch the
+    spread so far that every later advantage rounds to 0. So a metric reward more than
+    ``OUTLIER_FENCE_SPREADS`` (10) spreads of the bulk below the bulk's worst counts as a
+    failure and stays out of the spread; the bulk leaves out ``outlier_share`` of the
+    rewards at each end (by rank: ``int(outlier_share * n)`` of ``n``, so none before the
+    tenth reward at the default 0.1, and which rewards are outliers is judged again with
+    every new one). The baseline never sits below the failure reward either, so an outlier
+    averaged into it before it could be told apart stops weighing once it can.
+    ``outlier_share=0`` keeps every reward as it is.
+
     Args:
         space: the search space (not fixed).
         metric: the metric whose final value is the reward.
@@ -133,6 +150,8 @@ class ControllerSearcher(Searcher):
         normalize_advantages: divide advantages by the reward spread seen (see above).
         hidden_size: size of the embeddings and the LSTM state.
         num_bins: bins per numeric range.
+        outlier_share: share of the metric rewards at each end left out of the bulk that
+            outliers are judged against (above); 0 judges none an outlier.
 
     Example:
         >>> from automl_nn.space import Space, choice
@@ -160,6 +179,7 @@ class ControllerSearcher(Searcher):
         normalize_advantages: bool = RL_OPTIONS["normalize_advantages"].default,
         hidden_size: int = RL_OPTIONS["hidden_size"].default,
         num_bins: int = RL_OPTIONS["num_bins"].default,
+        outlier_share: float = RL_OPTIONS["outlier_share"].default,
     ) -> None:
         check_option_values(
             {
@@ -170,6 +190,7 @@ class ControllerSearcher(Searcher):
                 "normalize_advantages": normalize_advantages,
                 "hidden_size": hidden_size,
                 "num_bins": num_bins,
+                "outlier_share": outlier_share,
             },
             RL_OPTIONS,
             f"{type(self).__name__}.",
@@ -183,6 +204,7 @@ class ControllerSearcher(Searcher):
         self.entropy_weight = entropy_weight
         self.baseline_decay = baseline_decay
         self.normalize_advantages = normalize_advantages
+        self.outlier_share = outlier_share
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.policy = ControllerPolicy([len(d.options) for d in self.decisions], hidden_size)
@@ -194,7 +216,7 @@ class ControllerSearcher(Searcher):
             "pending": {},  # trial id -> its decision sequence
             "batch": [],  # (decision sequence, reward) awaiting the next update
             "rewards": [],  # every reward given, in order (for the figure)
-            "metric_range": None,  # (worst, best) reward from a metric, penalties left out
+            "metric_rewards": [],  # every reward from a metric, as the metric gave it
             "updates": [],  # (rewards so far, baseline, entropy, batch mean) per update
             "story": [],  # (metrics, step) not yet drained
         }
@@ -267,6 +289,9 @@ class ControllerSearcher(Searcher):
         self.policy.load_state_dict(saved.pop("policy"))
         self.optimizer.load_state_dict(saved.pop("optimizer"))
         self.generator.set_state(saved.pop("generator"))
+        if "metric_range" in saved:  # a checkpoint from before 2026-11-28 kept only the ends
+            known = saved.pop("metric_range")
+            saved["metric_rewards"] = [] if known is None else list(known)
         self.memory = saved
 
     def _sample(self) -> list[int]:
@@ -304,7 +329,7 @@ class ControllerSearcher(Searcher):
         # The first batch's mean is the first baseline: a zero baseline would push every
         # sequence of the first batch up, whatever its reward.
         baseline = self.memory["baseline"]
-        baseline = mean_reward if baseline is None else baseline
+        baseline = mean_reward if baseline is None else self._at_least_a_failure(baseline)
         log_probabilities, entropies = zip(
             *(self._score(choices) for choices, _ in batch), strict=True
         )
@@ -323,14 +348,15 @@ class ControllerSearcher(Searcher):
         self._record_update(baseline, entropy.item(), mean_reward)
 
     def _advantage_scale(self) -> float:
-        """One unit of advantage: the spread of the metric rewards seen, or 1 without normalizing.
+        """One unit of advantage: the spread of the metric rewards, or 1 without normalizing.
 
         At least ``MIN_FAILURE_MARGIN``, so equal rewards with a failure among them give the
         failure an advantage of about -1 rather than a division by zero.
         """
-        if not self.normalize_advantages or self.memory["metric_range"] is None:
+        known = self._metric_range()
+        if not self.normalize_advantages or known is None:
             return 1.0
-        worst, best = self.memory["metric_range"]
+        worst, best = known
         return max(best - worst, MIN_FAILURE_MARGIN)
 
     def _record_update(self, baseline: float, entropy: float, mean_reward: float) -> None:
@@ -346,23 +372,35 @@ class ControllerSearcher(Searcher):
         reward = None if error else reward_of(result, self.metric, self.mode)
         if reward is None:
             return self._failure_reward()
-        self._widen_metric_range(reward)
-        return reward
+        self.memory["metric_rewards"].append(reward)
+        return self._at_least_a_failure(reward)
 
-    def _widen_metric_range(self, reward: float) -> None:
-        known = self.memory["metric_range"]
-        worst, best = known if known is not None else (reward, reward)
-        self.memory["metric_range"] = (min(worst, reward), max(best, reward))
+    def _metric_range(self) -> tuple[float, float] | None:
+        """(worst, best) of the metric rewards that are not outliers; None before any.
+
+        Penalties are not metric rewards, so failures in a row do not push each other down.
+        """
+        rewards = sorted(self.memory["metric_rewards"])
+        if not rewards:
+            return None
+        left_out = int(self.outlier_share * len(rewards))
+        bulk_worst, bulk_best = rewards[left_out], rewards[len(rewards) - 1 - left_out]
+        spread = max(bulk_best - bulk_worst, MIN_FAILURE_MARGIN)
+        fence = bulk_worst - OUTLIER_FENCE_SPREADS * spread
+        return next(reward for reward in rewards if reward >= fence), rewards[-1]
 
     def _failure_reward(self) -> float | None:
-        """The worst metric reward seen minus a margin; None before any is seen.
-
-        Penalties are left out of the range, so failures in a row do not push each other down.
-        """
-        if self.memory["metric_range"] is None:
+        """The worst metric reward (outliers left out) minus a margin; None before any."""
+        known = self._metric_range()
+        if known is None:
             return None
-        worst, best = self.memory["metric_range"]
+        worst, best = known
         return worst - max(FAILURE_MARGIN_SHARE * (best - worst), MIN_FAILURE_MARGIN)
+
+    def _at_least_a_failure(self, reward: float) -> float:
+        """``reward``, or the failure reward where it is worse (an outlier)."""
+        floor = self._failure_reward()
+        return reward if floor is None else max(reward, floor)
 
 
 def _check_rl(settings: SearcherSettings) -> None:

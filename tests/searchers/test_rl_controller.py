@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Callable
@@ -165,6 +166,60 @@ def test_an_astronomically_bad_finite_metric_leaves_the_policy_finite(normalize:
     assert searcher.suggest("next") is not None
 
 
+@pytest.mark.parametrize("outlier_share", [0.1, 0.0])
+def test_a_reward_far_below_the_bulk_counts_as_a_failure(outlier_share: float) -> None:
+    """An outlier must not stretch the spread that every later advantage is divided by."""
+    searcher = controller(batch_size=100, outlier_share=outlier_share)
+    for number in range(20):  # 0.50, 0.51, ..., 0.69
+        finish(searcher, f"ordinary{number}", result={METRIC: 0.5 + number / 100})
+    assert finish(searcher, "poor", result={METRIC: 0.3}) == [0.3]  # poor, not an outlier
+    given = finish(searcher, "outlier", result={METRIC: -7.2e43})
+    failed = finish(searcher, "failed", error=True)
+    if outlier_share:
+        # 22 metric rewards, 2 left out at each end: the bulk is 0.50 to 0.67, and rewards
+        # more than 10 of its spreads below 0.50 are outliers. The others span 0.3 to 0.69,
+        # so a failure (and the outlier) scores 0.3 minus half of that.
+        assert given == failed == [pytest.approx(0.3 - 0.195)]
+    else:
+        assert given == [-7.2e43]
+        assert failed == [pytest.approx(-7.2e43 - 0.5 * (0.69 + 7.2e43))]
+
+
+@pytest.mark.parametrize("outlier_share", [0.1, 0.0])
+def test_the_controller_still_learns_after_an_early_outlier(outlier_share: float) -> None:
+    """The third trial blows up: before the tenth reward it cannot be told from the bulk."""
+
+    def learned(blown_up: set[int]) -> float:
+        searcher = controller(seed=1, outlier_share=outlier_share)
+        scored = itertools.count()
+
+        def score(config: dict[str, Any]) -> float:
+            return -7.2e43 if next(scored) in blown_up else reward(config)
+
+        FakeTune(searcher, score=score).run(60)
+        return searcher.probability_of(target_sequence())
+
+    clean, after_outlier = learned(set()), learned({2})
+    assert clean > 100 * controller(seed=1).probability_of(target_sequence())
+    assert (after_outlier > clean / 2) is bool(outlier_share)
+
+
+def test_a_checkpoint_that_kept_only_the_reward_range_restores(tmp_path: Path) -> None:
+    """Checkpoints written before ``outlier_share`` held (worst, best), not every reward."""
+    searcher = controller(batch_size=100)
+    for name, value in (("a", 0.2), ("b", 0.6)):
+        finish(searcher, name, result={METRIC: value})
+    path = tmp_path / "controller.pt"
+    searcher.save(str(path))
+    saved = torch.load(path, weights_only=True)
+    del saved["metric_rewards"]
+    torch.save({**saved, "metric_range": (0.2, 0.6)}, path)
+
+    restored = controller(batch_size=100)
+    restored.restore(str(path))
+    assert finish(restored, "failed", error=True) == [pytest.approx(0.0)]
+
+
 @pytest.mark.parametrize(
     ("key", "value"),
     [
@@ -182,6 +237,9 @@ def test_an_astronomically_bad_finite_metric_leaves_the_policy_finite(normalize:
         ("normalize_advantages", "yes"),
         ("hidden_size", 0),
         ("num_bins", 1),
+        ("outlier_share", 0.5),
+        ("outlier_share", -0.1),
+        ("outlier_share", "some"),
     ],
 )
 def test_bad_options_name_the_field(key: str, value: object) -> None:
