@@ -26,6 +26,7 @@ from benchmarks._report import (
     markdown_table,
     write_results,
 )
+from benchmarks._searcher_options import options_in_full, options_stored_with
 
 NAME = "nas_mnist1d"
 SEARCHERS = ("random", "evolution", "rl", "optuna")
@@ -53,9 +54,6 @@ OPTIONS_BEFORE_RECORDING = {
         "outlier_share": 0.0,
     }
 }
-# Options added after searches were stored, at the value that reproduces how those ran
-# (rl's outlier_share came on 2026-11-28; before, every reward counted as it was).
-OPTIONS_ADDED_SINCE = {"rl": {"outlier_share": 0.0}}
 
 
 def one_search(searcher: str, seed: int, settings: dict[str, Any], storage: str) -> dict[str, Any]:
@@ -103,21 +101,19 @@ def settings_key(settings: dict[str, Any]) -> str:
 
 def searcher_options_in_full(searcher: str) -> dict[str, Any]:
     """The options a search of ``searcher`` runs with today, defaults filled in."""
-    from automl_nn.searchers._evolution import EVOLUTION_OPTIONS
-    from automl_nn.searchers._rl import RL_OPTIONS
-
-    rules = {"evolution": EVOLUTION_OPTIONS, "rl": RL_OPTIONS}.get(searcher, {})
-    defaults = {key: option.default for key, option in rules.items()}
-    return defaults | SEARCHER_OPTIONS.get(searcher, {})
+    return options_in_full(searcher, SEARCHER_OPTIONS.get(searcher))
 
 
 def ran_with_todays_options(run: dict[str, Any]) -> bool:
     """Whether a stored search used the options a search of its searcher would use now."""
-    today = searcher_options_in_full(run["searcher"])
-    recorded = run.get(
-        "searcher_options", today | OPTIONS_BEFORE_RECORDING.get(run["searcher"], {})
+    searcher = run["searcher"]
+    ran_with = options_stored_with(
+        searcher,
+        run.get("searcher_options"),
+        chosen=SEARCHER_OPTIONS.get(searcher),
+        before_recording=OPTIONS_BEFORE_RECORDING.get(searcher),
     )
-    return OPTIONS_ADDED_SINCE.get(run["searcher"], {}) | recorded == today
+    return ran_with == searcher_options_in_full(searcher)
 
 
 def summarize(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:

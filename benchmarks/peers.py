@@ -100,6 +100,7 @@ from benchmarks._report import (
     speed_probe_s,
     write_results,
 )
+from benchmarks._searcher_options import options_in_full, options_stored_with
 from benchmarks.overhead import start_ray
 
 NAME = "peers"
@@ -438,6 +439,19 @@ def _ray_reports(trial: str, history: Any, key: str, started: float) -> list[Rep
     ]
 
 
+def searcher_of(tool: str) -> str:
+    """The searcher an automl_nn tool runs (``default``: the defaults' searcher)."""
+    from automl_nn.defaults import DEFAULT_SEARCHER
+
+    return DEFAULT_SEARCHER if tool == DEFAULT_TOOL else tool.split("_")[0]
+
+
+def searcher_settings(tool: str) -> dict[str, Any]:
+    """``{"searcher_options": ...}`` in full for rl and evolution tools; {} for the others."""
+    options = options_in_full(searcher_of(tool))
+    return {"searcher_options": options} if options else {}
+
+
 def search_choice(tool: str) -> dict[str, str]:
     """``search``'s searcher and scheduler of an automl_nn tool (none for the default)."""
     if tool == DEFAULT_TOOL:
@@ -480,6 +494,7 @@ def run_automl_nn(tool: str, data: Any, budget: float, seed: int, storage: str) 
         "retrain": retrain_rule(result.cv_folds, data),
         "tie_break": result.tie_break,
         "space": default_space_digest(data),
+        **searcher_settings(tool),
     }
     return SearchRun(reports, elapsed, float(test), result.best_config, retrain_s, settings)
 
@@ -1019,15 +1034,22 @@ def search_settings(run: dict[str, Any]) -> dict[str, Any]:
     """What a stored automl_nn search ran with: metric, folds, retrain, tie-break, space.
 
     Peers: empty. A setting stored before the benchmark recorded it ran as in
-    ``SETTINGS_BEFORE_RECORDING`` and ``DEFAULT_SPACE_BEFORE_RECORDING``.
+    ``SETTINGS_BEFORE_RECORDING`` and ``DEFAULT_SPACE_BEFORE_RECORDING``; rl and evolution
+    searches ran with their searcher's default options, less those added since.
     """
     if run["tool"] in PEERS:
         return {}
     before = {
         **SETTINGS_BEFORE_RECORDING[_task_of(run["dataset"])],
         "space": DEFAULT_SPACE_BEFORE_RECORDING.get(run["dataset"]),
+        **searcher_settings(run["tool"]),
     }
-    return {**before, **run.get("search_settings", {})}
+    recorded = run.get("search_settings", {})
+    settings = {**before, **recorded}
+    if "searcher_options" in before:
+        searcher, options = searcher_of(run["tool"]), recorded.get("searcher_options")
+        settings["searcher_options"] = options_stored_with(searcher, options)
+    return settings
 
 
 def settings_today(run: dict[str, Any]) -> dict[str, Any]:
@@ -1045,6 +1067,7 @@ def settings_today(run: dict[str, Any]) -> dict[str, Any]:
         "retrain": retrain_rule(cv_folds, data),
         "tie_break": tie_break_for(cv_folds, task),
         "space": _stored_space_digest(run["dataset"]),
+        **searcher_settings(run["tool"]),
     }
 
 

@@ -453,6 +453,34 @@ def test_searches_stored_before_the_default_space_changed_are_left_out_by_data_s
     )
 
 
+def test_rl_searches_stored_before_its_outlier_rule_are_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """rl's searches recorded no options before outlier_share; they kept every reward."""
+    store = RunStore(tmp_path / "peers_runs.jsonl")
+    common = {"max_epochs": benchmarks.peers.MAX_EPOCHS, "curve": [[10.0, 0.98]]}
+    today = benchmarks.peers.settings_today({"tool": "rl_asha", "dataset": "digits"})
+    stored_before = {key: value for key, value in today.items() if key != "searcher_options"}
+    for seed, settings in enumerate([stored_before, today]):
+        record = run_record("rl_asha", "digits", 120, seed, 0.96, 10.0)
+        store.append(record | common | {"search_settings": settings})
+    monkeypatch.setattr(benchmarks.peers, "RUNS", store)
+    for module in (benchmarks.peers, benchmarks._report):
+        monkeypatch.setattr(module, "RESULTS", tmp_path)
+    grid = ["--datasets", "digits", "--budgets", "120", "--seeds", "0", "1", "--tools", "rl_asha"]
+    benchmarks.peers.main([*grid, "--report-only"])
+    payload = json.loads((tmp_path / "peers.json").read_text())
+
+    assert [run["seed"] for run in payload["runs"]] == [1]
+    assert today["searcher_options"]["outlier_share"] == 0.1
+    (left_out,) = payload["left_out"]
+    assert left_out.startswith("rl_asha digits 120 s seed 0 (ran with")
+    assert "'outlier_share': 0.0" in left_out
+    assert "searcher_options" not in benchmarks.peers.settings_today(
+        {"tool": DEFAULT_TOOL, "dataset": "digits"}
+    )
+
+
 def test_stored_searches_from_a_machine_of_another_speed_are_left_out_and_named(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
