@@ -47,12 +47,7 @@ KEYED_SETTINGS = ("num_trials", "max_epochs", "retrain_epochs", "scheduler")
 # Stored searches from before records held their searcher options ran with these, where
 # they differ from today's defaults (rl's defaults changed on 2026-11-26).
 OPTIONS_BEFORE_RECORDING = {
-    "rl": {
-        "batch_size": 4,
-        "entropy_weight": 0.01,
-        "normalize_advantages": False,
-        "outlier_share": 0.0,
-    }
+    "rl": {"batch_size": 4, "entropy_weight": 0.01, "normalize_advantages": False}
 }
 
 
