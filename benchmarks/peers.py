@@ -1042,11 +1042,10 @@ def search_settings(run: dict[str, Any]) -> dict[str, Any]:
     before = {
         **SETTINGS_BEFORE_RECORDING[_task_of(run["dataset"])],
         "space": DEFAULT_SPACE_BEFORE_RECORDING.get(run["dataset"]),
-        **searcher_settings(run["tool"]),
     }
     recorded = run.get("search_settings", {})
     settings = {**before, **recorded}
-    if "searcher_options" in before:
+    if searcher_settings(run["tool"]):  # rl and evolution: their options count too
         searcher, options = searcher_of(run["tool"]), recorded.get("searcher_options")
         settings["searcher_options"] = options_stored_with(searcher, options)
     return settings
