@@ -8,7 +8,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,27 +46,21 @@ def ray_session() -> Iterator[None]:
 class MlflowServer:
     """A real ``mlflow server`` on 127.0.0.1 (sqlite backend, served artifacts) in ``folder``.
 
-    It can be stopped and started again: the port and the store stay, so runs survive.
-
     Args:
         folder: holds the database, the artifacts and the server's log.
-        env: extra environment variables of the server process.
     """
 
-    def __init__(self, folder: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.port = _free_port()
         self.uri = f"http://127.0.0.1:{self.port}"
-        self._env = {**os.environ, **(env or {})}
         self._process: subprocess.Popen | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._process is not None
 
     def start(self) -> None:
         """Start the server and wait until it answers."""
         log_path = self.folder / "server.log"
+        # Tracking needs no job runner; without it the server starts seconds sooner.
+        env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
         with log_path.open("a") as log:
             self._process = subprocess.Popen(
                 [
@@ -76,7 +72,7 @@ class MlflowServer:
                     "--artifacts-destination", str(self.folder / "artifacts"),
                 ],
                 cwd=self.folder,
-                env=self._env,
+                env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, so its workers stop with it
@@ -84,7 +80,7 @@ class MlflowServer:
         _wait_until_healthy(self.uri, self._process, log_path)
 
     def stop(self) -> None:
-        """Stop the server and its workers; the port refuses connections until :meth:`start`."""
+        """Stop the server and its workers."""
         if self._process is not None:
             _stop(self._process)
             self._process = None
@@ -101,29 +97,95 @@ def mlflow_server_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         server.stop()
 
 
-@pytest.fixture(scope="session")
-def _session_restartable_server(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[MlflowServer]:
-    # Tracking needs no job runner, and skipping it makes each restart seconds shorter.
-    env = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
-    server = MlflowServer(tmp_path_factory.mktemp("mlflow_restartable"), env)
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
+class ServerOutage:
+    """The session's real MLflow server behind a port of its own that can go down and come back.
+
+    A relay on 127.0.0.1 passes each connection to the server. :meth:`down` closes the port
+    and cuts every open connection, so a client gets what a stopped server gives it: refused
+    connections, and requests cut off midway. :meth:`up` opens the same port again. The
+    server itself runs on, so an outage costs no restart (a server takes 12 s and more to
+    start on the slow 2-core machine) and reaches no test that does not expect one.
+    """
+
+    def __init__(self, server_uri: str) -> None:
+        self._server = urllib.parse.urlsplit(server_uri)
+        self.port = _free_port()
+        self.uri = f"http://127.0.0.1:{self.port}"
+        self._listener: socket.socket | None = None
+        self._open: set[socket.socket] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def is_up(self) -> bool:
+        return self._listener is not None
+
+    def up(self) -> None:
+        """Open the port: connections reach the server again."""
+        if self._listener is not None:
+            return
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the same port again
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def down(self) -> None:
+        """Close the port and cut every open connection, as a server that went down."""
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            _cut(listener)
+        with self._lock:
+            cut, self._open = self._open, set()
+        for connection in cut:
+            _cut(connection)
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:  # down() closed the port
+                return
+            try:
+                server = socket.create_connection((self._server.hostname, self._server.port))
+            except OSError:
+                _cut(client)
+                continue
+            with self._lock:
+                if self._listener is not listener:  # went down while this one connected
+                    _cut(client)
+                    _cut(server)
+                    return
+                self._open |= {client, server}
+            for source, target in ((client, server), (server, client)):
+                threading.Thread(target=self._relay, args=(source, target), daemon=True).start()
+
+    def _relay(self, source: socket.socket, target: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while chunk := source.recv(65536):
+                target.sendall(chunk)
+        # One side ended (or down() cut it): end the connection on both sides.
+        with self._lock:
+            self._open -= {source, target}
+        _cut(source)
+        _cut(target)
+
+
+def _cut(connection: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        connection.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked on it
+    connection.close()
 
 
 @pytest.fixture
-def restartable_mlflow_server(_session_restartable_server: MlflowServer) -> MlflowServer:
-    """A real MLflow server that a test may stop and start again; running when a test starts.
-
-    Kept apart from ``mlflow_server_uri`` so outages never reach tests that do not expect one.
-    """
-    if not _session_restartable_server.running:
-        _session_restartable_server.start()
-    return _session_restartable_server
+def mlflow_server_outage(mlflow_server_uri: str) -> Iterator[ServerOutage]:
+    """The session's MLflow server on a port a test may take down and bring back; up at first."""
+    outage = ServerOutage(mlflow_server_uri)
+    outage.up()
+    try:
+        yield outage
+    finally:
+        outage.down()
 
 
 def _free_port() -> int:

@@ -16,7 +16,7 @@ from tests.cli.conftest import run_cli
 from tests.tracking.test_tracker_contract import children, history, parents
 
 if TYPE_CHECKING:
-    from tests.conftest import MlflowServer
+    from tests.conftest import ServerOutage
 
 
 def search_folder(storage: Path, tracking_uri: str | None) -> tuple[Path, str | None]:
@@ -38,9 +38,9 @@ def search_folder(storage: Path, tracking_uri: str | None) -> tuple[Path, str | 
 
 @pytest.mark.integration
 def test_sync_sends_what_was_kept_once_the_server_answers_again(
-    restartable_mlflow_server: MlflowServer, tmp_path: Path
+    mlflow_server_outage: ServerOutage, tmp_path: Path
 ) -> None:
-    server = restartable_mlflow_server
+    server = mlflow_server_outage
     folder, parent_id = search_folder(tmp_path, server.uri)
     client = MlflowClient(server.uri)
     experiment = client.get_run(parent_id).info.experiment_id
@@ -50,7 +50,7 @@ def test_sync_sends_what_was_kept_once_the_server_answers_again(
     tracker.open_search({})
     tracker.trial_started("t1", {"optimizer.lr": 0.1})
     tracker.trial_metrics("t1", {"val_loss": 0.9}, step=1)
-    server.stop()
+    server.down()
     with pytest.warns(TrackingOutageWarning):
         tracker.trial_metrics("t1", {"val_loss": 0.8}, step=2)
         tracker.trial_metrics("t1", {"val_loss": 0.7}, step=3)
@@ -63,7 +63,7 @@ def test_sync_sends_what_was_kept_once_the_server_answers_again(
     assert f"MLflow at {server.uri} does not answer; 4 tracking operations stay" in down.err
     assert {path.name: path.read_bytes() for path in folder.iterdir() if path.is_file()} == kept
 
-    server.start()
+    server.up()
     up = run_cli("sync", folder)
     assert up.code == 0, up.err
     assert f"Sent 4 tracking operations to MLflow at {server.uri}: 1 close_search" in up.out

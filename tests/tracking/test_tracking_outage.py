@@ -1,4 +1,4 @@
-"""Tracking through an MLflow outage: a real server stopped, then started again."""
+"""Tracking through an MLflow outage: a real server's port goes down, then comes back."""
 
 from __future__ import annotations
 
@@ -32,12 +32,12 @@ from tests.api.conftest import TINY_SPACE
 from tests.tracking.test_tracker_contract import children, history, parents
 
 if TYPE_CHECKING:
-    from tests.conftest import MlflowServer
+    from tests.conftest import ServerOutage
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-# Seconds the server stays down before it starts again (starting takes longer still).
+# Seconds the server stays down before it comes back.
 OUTAGE_S = 3
 TRIAL_WAIT_S = 120
 
@@ -169,15 +169,15 @@ def calls_during_outage(tracker: BufferedTracker) -> list[Callable[[], object]]:
 
 @pytest.mark.integration
 def test_an_outage_is_kept_on_disk_with_one_warning_and_sent_when_the_server_is_back(
-    restartable_mlflow_server: MlflowServer, tmp_path: Path
+    mlflow_server_outage: ServerOutage, tmp_path: Path
 ) -> None:
-    server = restartable_mlflow_server
+    server = mlflow_server_outage
     experiment = f"outage-{uuid.uuid4().hex[:8]}"
     tracker = BufferedTracker(MlflowTracker(server.uri, experiment), tmp_path, flush_interval_s=0)
     parent_id = tracker.open_search({"searcher": "random"})
     tracker.trial_started("t1", {"optimizer.lr": 0.1})
     tracker.trial_metrics("t1", {"val_loss": 0.9}, step=1)
-    server.stop()
+    server.down()
     pending = tmp_path / PENDING_FILE
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -186,7 +186,7 @@ def test_an_outage_is_kept_on_disk_with_one_warning_and_sent_when_the_server_is_
             call()  # never raises
             lines_kept.append(len(pending.read_text().splitlines()))
         assert tracker.child_run_id("t2") is None  # t2 has no run yet
-        server.start()
+        server.up()
         tracker.search_metrics({"best_val_loss": 0.6}, step=0)  # sends what was kept first
         tracker.close_search()
 
@@ -217,9 +217,9 @@ def test_an_outage_is_kept_on_disk_with_one_warning_and_sent_when_the_server_is_
 
 
 class Outage(threading.Thread):
-    """Stops the server once a search's first child run exists; starts it again soon after."""
+    """Takes the server down once a search's first child run exists; brings it back soon after."""
 
-    def __init__(self, server: MlflowServer, experiment: str) -> None:
+    def __init__(self, server: ServerOutage, experiment: str) -> None:
         super().__init__(daemon=True)
         self.server = server
         self.experiment = experiment
@@ -229,10 +229,10 @@ class Outage(threading.Thread):
     def run(self) -> None:
         try:
             self._wait_for_a_child_run()
-            self.server.stop()
+            self.server.down()
             self.stopped.set()
             time.sleep(OUTAGE_S)
-            self.server.start()
+            self.server.up()
         except BaseException as error:  # told to the test, which runs in another thread
             self.errors.append(error)
 
@@ -251,9 +251,9 @@ class Outage(threading.Thread):
 @pytest.mark.integration
 @pytest.mark.usefixtures("ray_session")
 def test_a_search_goes_on_through_an_outage_and_every_epoch_reaches_mlflow_once(
-    restartable_mlflow_server: MlflowServer, tmp_path: Path
+    mlflow_server_outage: ServerOutage, tmp_path: Path
 ) -> None:
-    server = restartable_mlflow_server
+    server = mlflow_server_outage
     experiment = f"outage-search-{uuid.uuid4().hex[:8]}"
     outage = Outage(server, experiment)
     outage.start()
