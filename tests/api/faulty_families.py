@@ -9,7 +9,7 @@ import torch
 from automl_nn.models import register_model_family
 from automl_nn.models._rules import choice
 
-BEHAVIOURS = ("raise", "out_of_memory", "slow")
+BEHAVIOURS = ("raise", "out_of_memory", "slow", "diverge")
 
 
 class FaultyModel(torch.nn.Module):
@@ -25,7 +25,10 @@ class FaultyModel(torch.nn.Module):
             raise MemoryError("faulty model: out of memory on purpose")
         if self.training and self.behaviour == "slow":
             time.sleep(0.2)
-        return self.linear(x.flatten(1))
+        outputs = self.linear(x.flatten(1))
+        if self.training and self.behaviour == "diverge":
+            return outputs * float("inf")  # a loss no step can bring back
+        return outputs
 
 
 @register_model_family(
