@@ -48,21 +48,6 @@ def test_a_trial_reports_the_mean_over_its_folds_and_mlflow_records_the_folds(st
     assert result.best_trial_model()(load_dataset("wine").x_val[:2]).shape == (2, 3)
 
 
-@pytest.mark.usefixtures("ray_session")
-def test_without_folds_a_trial_validates_on_the_validation_split(store) -> None:
-    result = search(
-        "wine", STEADY_SPACE, searcher="random", scheduler="fifo", num_trials=1,
-        max_epochs=2, cv_folds=None, **store,
-    )  # fmt: skip
-    assert result.cv_folds is None
-    # Accuracy over the 36 validation samples: a whole number of them.
-    correct = result.leaderboard.val_accuracy.iloc[0] * len(load_dataset("wine").y_val)
-    assert correct == pytest.approx(round(correct), abs=1e-4)
-    client = MlflowClient(store["tracking_uri"])
-    run = client.get_run(result.mlflow_parent_run_id)
-    assert run.data.params["cv_folds"] == "None"
-
-
 # One epoch at learning rates too small to move a prediction: every trial starts from the same
 # weights and ties on accuracy, while the larger rates lower the log-loss a little.
 TIED_RATES = [1e-6, 1e-5, 1e-4]
@@ -95,13 +80,19 @@ def test_tied_cross_validated_trials_rank_by_log_loss_in_the_search_and_in_mlflo
 
 
 @pytest.mark.usefixtures("ray_session")
-def test_tied_trials_on_a_validation_split_keep_the_earlier_first(store) -> None:
+def test_without_folds_trials_validate_on_the_validation_split_and_ties_keep_the_earlier_first(
+    store,
+) -> None:
     result = tied_search(store, cv_folds=None)
-    assert result.tie_break is None
+    assert result.cv_folds is None and result.tie_break is None
     board = result.leaderboard
+    # Accuracy over the 36 validation samples: a whole number of them.
+    correct = board.val_accuracy * len(load_dataset("wine").y_val)
+    assert correct.to_numpy() == pytest.approx(correct.round().to_numpy(), abs=1e-4)
     assert board.trial_number.tolist() == sorted(board.trial_number)
     client = MlflowClient(store["tracking_uri"])
     parent = client.get_run(result.mlflow_parent_run_id)
+    assert parent.data.params["cv_folds"] == "None"
     assert parent.data.params["tie_break"] == "None"
     # Each child run carries its trial's number, so `automl-nn show` ranks ties alike.
     children = client.search_runs(

@@ -20,7 +20,9 @@ def trials_in_order(result) -> list[tuple]:
     return list(zip(configs, board.val_loss.round(10), board.val_accuracy, strict=True))
 
 
-@pytest.mark.parametrize("searcher", ["random", "optuna"])
+# Every searcher repeats its suggestions from a seed (the searcher contract); end to end, the
+# default searcher runs in the default suite and random in the slow tier (three searches each).
+@pytest.mark.parametrize("searcher", [pytest.param("random", marks=pytest.mark.slow), "optuna"])
 def test_same_seed_and_one_trial_at_a_time_repeat_the_search(searcher: str, tmp_path) -> None:
     def run(seed: int):
         return search(

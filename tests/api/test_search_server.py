@@ -9,7 +9,9 @@ import pytest
 from automl_nn import search
 from tests.api.conftest import TINY_SPACE, parent_and_children
 
-pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("ray_session")]
+# In the slow tier: the default suite tracks real searches on the server through the CLI
+# (tests/cli/test_cli_search.py) and through an outage (tests/tracking/test_tracking_outage.py).
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.usefixtures("ray_session")]
 
 
 def test_search_tracked_in_a_real_mlflow_server(mlflow_server_uri, tmp_path) -> None:
