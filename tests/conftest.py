@@ -43,6 +43,21 @@ def ray_session() -> Iterator[None]:
     ray.shutdown()
 
 
+@pytest.fixture(scope="session")
+def shared_sqlite_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One sqlite store for the session, each test in an experiment of its own.
+
+    Creating a store's tables costs seconds. Created here, once: a driver process that creates a fresh store while the test polls it
+    runs MLflow's schema migrations twice at once, and a migration cut short leaves a
+    temporary table that breaks the store for every later test.
+    """
+    from mlflow.tracking import MlflowClient
+
+    uri = f"sqlite:///{tmp_path_factory.mktemp('shared_store')}/mlflow.db"
+    MlflowClient(uri).search_experiments()
+    return uri
+
+
 class MlflowServer:
     """A real ``mlflow server`` on 127.0.0.1 (sqlite backend, served artifacts) in ``folder``.
 

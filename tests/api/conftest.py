@@ -1,4 +1,4 @@
-"""Fixtures of the search tests: a fresh MLflow store and search folder per test."""
+"""Fixtures of the search tests: a fresh MLflow experiment (in the session's store) and search folder per test."""
 
 from __future__ import annotations
 
@@ -23,19 +23,6 @@ TINY_SPACE = {
     },
     "training": {"batch_size": 32},
 }
-
-
-@pytest.fixture(scope="session")
-def shared_sqlite_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """One sqlite store for the session: creating its tables costs seconds.
-
-    Created here, once: a driver process that creates a fresh store while the test polls it
-    runs MLflow's schema migrations twice at once, and a migration cut short leaves a
-    temporary table that breaks the store for every later test.
-    """
-    uri = f"sqlite:///{tmp_path_factory.mktemp('api_store')}/mlflow.db"
-    MlflowClient(uri).search_experiments()
-    return uri
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import uuid
 from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
@@ -251,16 +252,17 @@ def test_report_of_a_search_where_no_trial_reported_says_so(board: pd.DataFrame)
 
 
 @pytest.fixture(scope="module")
-def searched(tmp_path_factory, ray_session) -> tuple[SearchResult, str, Path]:
+def searched(tmp_path_factory, ray_session, shared_sqlite_uri) -> tuple[SearchResult, str, Path]:
     """A small ASHA search tracked to sqlite, and its report written with report()."""
     folder = tmp_path_factory.mktemp("report")
-    uri = f"sqlite:///{folder}/mlflow.db"
+    uri = shared_sqlite_uri
     previous = os.getcwd()
     os.chdir(folder)  # MLflow's local artifacts land in ./mlruns
     try:
         result = search(
             "wine", TINY_SPACE, searcher="random", scheduler="asha", num_trials=6, max_epochs=3,
-            tracking_uri=uri, experiment="tests", storage_path=str(folder / "runs"), seed=3,
+            tracking_uri=uri, experiment=f"report-{uuid.uuid4().hex[:8]}",
+            storage_path=str(folder / "runs"), seed=3,
             verbose=False,
         )  # fmt: skip
     finally:

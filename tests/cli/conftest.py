@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,18 +43,19 @@ def run_cli(*argv: str | Path) -> CliRun:
 
 @pytest.fixture(scope="module")
 def wine_search(
-    ray_session: None, tmp_path_factory: pytest.TempPathFactory
+    ray_session: None, shared_sqlite_uri: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[WineSearch]:
     """3 random trials of 2 epochs on wine (2 folds each), retrained, tested and exported."""
     folder = tmp_path_factory.mktemp("wine_search")
-    tracking_uri = f"sqlite:///{folder}/mlflow.db"
+    tracking_uri = shared_sqlite_uri
+    experiment = f"cli-wine-{uuid.uuid4().hex[:8]}"
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(folder)  # MLflow puts a local store's artifacts in ./mlruns
         run = run_cli(
             "search", "--dataset", "wine", "--space", "quick",
             "--trials", "3", "--epochs", "2",
             "--searcher", "random", "--scheduler", "fifo", "--cv-folds", "2",
-            "--tracking-uri", tracking_uri, "--experiment", "cli-wine",
+            "--tracking-uri", tracking_uri, "--experiment", experiment,
             "--storage", folder / "runs", "--export", folder / "export",
         )  # fmt: skip
-        yield WineSearch(run, tracking_uri, "cli-wine", folder)
+        yield WineSearch(run, tracking_uri, experiment, folder)

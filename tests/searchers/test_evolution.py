@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import uuid
 from pathlib import Path
 
 import pytest
@@ -173,7 +174,7 @@ def test_a_fixed_space_is_refused() -> None:
 
 @pytest.mark.integration
 def test_a_search_with_evolution_completes(
-    ray_session: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ray_session: None, shared_sqlite_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
     result = search(
@@ -184,7 +185,8 @@ def test_a_search_with_evolution_completes(
         scheduler="fifo",
         num_trials=6,
         max_epochs=2,
-        tracking_uri=f"sqlite:///{tmp_path}/mlflow.db",
+        tracking_uri=shared_sqlite_uri,
+        experiment=f"evolution-{uuid.uuid4().hex[:8]}",
         storage_path=tmp_path,
         verbose=False,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -282,10 +283,10 @@ def test_bad_options_fail_before_ray_starts(tmp_path: Path) -> None:
 
 @pytest.mark.integration
 def test_a_search_logs_the_controller_story_on_the_parent_run(
-    ray_session: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ray_session: None, shared_sqlite_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    uri = shared_sqlite_uri
     result = search(
         "wine",
         WINE_SPACE,
@@ -295,6 +296,7 @@ def test_a_search_logs_the_controller_story_on_the_parent_run(
         num_trials=6,
         max_epochs=2,
         tracking_uri=uri,
+        experiment=f"rl-story-{uuid.uuid4().hex[:8]}",
         storage_path=tmp_path,
         verbose=False,
     )
