@@ -1,4 +1,4 @@
-"""Fixtures of the search tests: a fresh MLflow experiment (in the session's store) and search folder per test."""
+"""Fixtures of the search tests: a fresh MLflow experiment and search folder per test."""
 
 from __future__ import annotations
 
