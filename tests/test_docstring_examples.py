@@ -1,4 +1,4 @@
-"""The examples in the package's docstrings run and print what they say."""
+"""The examples in the docstrings of the package and the benchmarks run and print what they say."""
 
 from __future__ import annotations
 
@@ -9,15 +9,17 @@ import pkgutil
 import pytest
 
 import automl_nn
+import benchmarks
 
 MODULES = sorted(
     info.name
-    for info in pkgutil.walk_packages(automl_nn.__path__, prefix="automl_nn.")
-    if info.name not in ("automl_nn.__main__",)
+    for package in (automl_nn, benchmarks)
+    for info in pkgutil.walk_packages(package.__path__, prefix=f"{package.__name__}.")
+    if not info.name.endswith(".__main__")
 )
 
 
-@pytest.mark.parametrize("module_name", ["automl_nn", *MODULES])
+@pytest.mark.parametrize("module_name", ["automl_nn", "benchmarks", *MODULES])
 def test_docstring_examples(module_name: str, tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)  # an example may write files (an MLflow store, exports)
     module = importlib.import_module(module_name)
