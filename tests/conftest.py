@@ -47,9 +47,10 @@ def ray_session() -> Iterator[None]:
 def shared_sqlite_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
     """One sqlite store for the session, each test in an experiment of its own.
 
-    Creating a store's tables costs seconds. Created here, once: a driver process that creates a fresh store while the test polls it
-    runs MLflow's schema migrations twice at once, and a migration cut short leaves a
-    temporary table that breaks the store for every later test.
+    Creating a store's tables costs seconds. Created here, once: a driver process that
+    creates a fresh store while the test polls it runs MLflow's schema migrations twice at
+    once, and a migration cut short leaves a temporary table that breaks the store for every
+    later test.
     """
     from mlflow.tracking import MlflowClient
 
@@ -129,10 +130,6 @@ class ServerOutage:
         self._listener: socket.socket | None = None
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
-
-    @property
-    def is_up(self) -> bool:
-        return self._listener is not None
 
     def up(self) -> None:
         """Open the port: connections reach the server again."""
