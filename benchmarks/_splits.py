@@ -26,3 +26,19 @@ def fresh_split(dataset: str, split: int) -> Any:
     if split == 0 or dataset == "mnist1d":
         return load_dataset(dataset, seed=split)
     return load_dataset(dataset, seed=split, test_seed=split)
+
+
+def scored_metric(data: Any) -> str:
+    """The name of a data set's default metric without ``val_`` (``accuracy``, ``mse``).
+
+    ``evaluate`` returns the metric under this name; ``fit`` and ``cross_validate`` under
+    ``val_`` and it.
+
+    Example:
+        >>> from automl_nn import load_dataset
+        >>> scored_metric(load_dataset("wine")), scored_metric(load_dataset("diabetes"))
+        ('accuracy', 'mse')
+    """
+    from automl_nn.api import default_metric
+
+    return default_metric(data.kind).removeprefix("val_")

@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from benchmarks._report import markdown_table
-from benchmarks._splits import FRESH_SPLITS
+from benchmarks._splits import FRESH_SPLITS, scored_metric
 from benchmarks.peers import is_better
 from benchmarks.selection import (
     EPOCHS,
@@ -63,13 +63,12 @@ def score_config(dataset: str, split: int, config: dict[str, Any]) -> dict[str, 
     import torch
 
     from automl_nn import cross_validate
-    from automl_nn.api import default_metric
     from automl_nn.results import retrain_config
     from automl_nn.training import predict
 
     torch.set_num_threads(1)
     data = split_of(dataset, split)
-    name = default_metric(data.kind).removeprefix("val_")
+    name = scored_metric(data)
     cv = cross_validate(config, data, k=FOLDS, seed=0, device="cpu").mean
     final = retrain_config(
         config, data, epochs=EPOCHS, schedule_epochs=EPOCHS, seed=0, seeds=SEEDS, device="cpu"

@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from benchmarks._report import markdown_table
-from benchmarks._splits import FRESH_SPLITS
+from benchmarks._splits import FRESH_SPLITS, scored_metric
 from benchmarks.peers import is_better
 from benchmarks.selection import (
     EPOCHS,
@@ -65,13 +65,13 @@ def score_config(dataset: str, split: int, config: dict[str, Any]) -> dict[str, 
     import torch
 
     from automl_nn import cross_validate, evaluate, fit
-    from automl_nn.api import default_metric, resolve_cv_folds
+    from automl_nn.api import resolve_cv_folds
     from automl_nn.results import retrain_config
     from automl_nn.training import SeedEnsemble
 
     torch.set_num_threads(1)
     data = split_of(dataset, split)
-    name = default_metric(data.kind).removeprefix("val_")
+    name = scored_metric(data)
     folds = resolve_cv_folds("auto", data)
     if folds is None:
         ranked_by, ranking = "holdout", fit(config, data, seed=0, device="cpu").metrics

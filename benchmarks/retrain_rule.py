@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from benchmarks._report import markdown_table
-from benchmarks._splits import FRESH_SPLITS
+from benchmarks._splits import FRESH_SPLITS, scored_metric
 from benchmarks.selection import (
     EPOCHS,
     candidate_configs,
@@ -62,12 +62,11 @@ def score_config(dataset: str, split: int, config: dict[str, Any]) -> dict[str, 
     import torch
 
     from automl_nn import evaluate, fit
-    from automl_nn.api import default_metric
     from automl_nn.results import retrain_config
 
     torch.set_num_threads(1)
     data = split_of(dataset, split)
-    name = default_metric(data.kind).removeprefix("val_")
+    name = scored_metric(data)
     validated = fit(config, data, seed=0, device="cpu")
     scores: dict[str, Any] = {
         "val": validated.metrics[f"val_{name}"],

@@ -33,7 +33,7 @@ from typing import Any
 
 from automl_nn.defaults import DEFAULT_MAX_EPOCHS
 from benchmarks._report import machine, machine_lines, markdown_table, write_results
-from benchmarks._splits import FRESH_SPLITS, fresh_split
+from benchmarks._splits import FRESH_SPLITS, fresh_split, scored_metric
 from benchmarks.peers import is_better
 
 NAME = "selection"
@@ -50,11 +50,10 @@ def score_config(dataset: str, split: int, config: dict[str, Any]) -> dict[str, 
     import torch
 
     from automl_nn import cross_validate, evaluate, fit
-    from automl_nn.api import default_metric
 
     torch.set_num_threads(1)
     data = split_of(dataset, split)
-    name = default_metric(data.kind).removeprefix("val_")
+    name = scored_metric(data)
     holdout = fit(config, data, seed=0, device="cpu").metrics[f"val_{name}"]
     cv = cross_validate(config, data, k=FOLDS, seed=0, device="cpu").mean[f"val_{name}"]
     final = fit(config, data.merged_train_val(), seed=0, device="cpu")

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from benchmarks._report import markdown_table
-from benchmarks._splits import FRESH_SPLITS
+from benchmarks._splits import FRESH_SPLITS, scored_metric
 from benchmarks.peers import ParameterSpec, is_better, peer_space
 from benchmarks.selection import (
     EPOCHS,
@@ -76,12 +76,11 @@ def score_candidate(dataset: str, split: int, candidate: dict[str, Any]) -> dict
     import torch
 
     from automl_nn import evaluate, fit
-    from automl_nn.api import default_metric
     from benchmarks.peers import train_by_hand
 
     torch.set_num_threads(1)
     data = split_of(dataset, split)
-    name = default_metric(data.kind).removeprefix("val_")
+    name = scored_metric(data)
     merged = data.merged_train_val()
     if candidate["space"] == "default":
         model = fit(candidate["config"], merged, seed=0, device="cpu").model

@@ -39,7 +39,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from benchmarks._report import markdown_table
-from benchmarks._splits import FRESH_SPLITS
+from benchmarks._splits import FRESH_SPLITS, scored_metric
 from benchmarks.selection import (
     EPOCHS,
     candidate_configs,
@@ -59,13 +59,13 @@ def score_config(dataset: str, split: int, config: dict[str, Any]) -> dict[str, 
     import torch
 
     from automl_nn import evaluate, fit
-    from automl_nn.api import default_metric, resolve_cv_folds
+    from automl_nn.api import resolve_cv_folds
     from automl_nn.results import retrain_config
     from automl_nn.training import fold_splits
 
     torch.set_num_threads(1)
     data = split_of(dataset, split)
-    name = default_metric(data.kind).removeprefix("val_")
+    name = scored_metric(data)
     folds = resolve_cv_folds("auto", data)
     validations = fold_splits(data, folds, seed=0) if folds else [data]
     metrics, losses, epochs = [], [], []
