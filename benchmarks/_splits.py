@@ -32,7 +32,7 @@ def scored_metric(data: Any) -> str:
     """The name of a data set's default metric without ``val_`` (``accuracy``, ``mse``).
 
     ``evaluate`` returns the metric under this name; ``fit`` and ``cross_validate`` under
-    ``val_`` and it.
+    ``val_<name>``.
 
     Example:
         >>> from automl_nn import load_dataset
