@@ -334,11 +334,17 @@ def _run_status(trial_status: str) -> str:
 
 
 def _model_requirements() -> list[str]:
-    """What loading a logged model needs: torch (without its +cpu label) and this package."""
-    from importlib.metadata import version
+    """What loading a logged model needs: torch (without its +cpu label) and this package.
 
-    torch_version = version("torch").split("+")[0]
-    return [f"torch=={torch_version}", f"automl_nn=={version('automl_nn')}"]
+    Read from the modules, not the installed distributions: a search run from a source tree
+    (``PYTHONPATH``, or ``ray job submit --working-dir .`` onto a cluster) has no metadata.
+    """
+    import torch
+
+    import automl_nn
+
+    torch_version = torch.__version__.split("+")[0]
+    return [f"torch=={torch_version}", f"automl_nn=={automl_nn.__version__}"]
 
 
 def _predict(model: torch.nn.Module, inputs: np.ndarray) -> np.ndarray:

@@ -47,6 +47,7 @@ def test_a_wheel_ships_every_search_space_and_loads_them_outside_the_repository(
     tmp_path: Path,
 ) -> None:
     wheel = _built_wheel(tmp_path)
+    assert wheel.name.startswith(f"automl_nn-{automl_nn.__version__}-")  # one version
     packaged = {
         f"automl_nn/search_spaces/{path.relative_to(search_spaces_dir()).as_posix()}"
         for path in search_spaces_dir().rglob("*")

@@ -15,6 +15,7 @@ from mlflow.entities import Run
 from mlflow.models import Model
 from mlflow.tracking import MlflowClient
 
+import automl_nn
 from automl_nn.errors import ConfigError, TrackingError
 from automl_nn.tracking import (
     REASON_TAG,
@@ -215,6 +216,9 @@ def test_log_model_with_signature_and_registration(
         dst_path=str(tmp_path),
         tracking_uri=tracking_uri,
     )
+    requirements = (Path(local) / "requirements.txt").read_text().split()
+    assert f"automl_nn=={automl_nn.__version__}" in requirements
+    assert f"torch=={torch.__version__.split('+')[0]}" in requirements
     signature = Model.load(local).signature
     assert signature.inputs.to_dict()[0]["tensor-spec"]["shape"] == (-1, 3)
     assert signature.outputs.to_dict()[0]["tensor-spec"]["shape"] == (-1, 2)

@@ -1,0 +1,27 @@
+"""A logged model names what loading it needs, also where automl_nn runs from a source tree."""
+
+from __future__ import annotations
+
+import importlib.metadata
+
+import pytest
+import torch
+
+import automl_nn
+from automl_nn.tracking._mlflow import _model_requirements
+
+
+def test_requirements_need_no_installed_metadata(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As on a cluster node given the code by ``ray job submit --working-dir .``."""
+    installed_version = importlib.metadata.version
+
+    def version_without_automl_nn(name: str) -> str:
+        if name.replace("-", "_") == "automl_nn":
+            raise importlib.metadata.PackageNotFoundError(name)
+        return installed_version(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", version_without_automl_nn)
+    assert _model_requirements() == [
+        f"torch=={torch.__version__.split('+')[0]}",
+        f"automl_nn=={automl_nn.__version__}",
+    ]
