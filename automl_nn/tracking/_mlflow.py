@@ -336,8 +336,9 @@ def _run_status(trial_status: str) -> str:
 def _model_requirements() -> list[str]:
     """What loading a logged model needs: torch (without its +cpu label) and this package.
 
-    Read from the modules, not the installed distributions: a search run from a source tree
-    (``PYTHONPATH``, or ``ray job submit --working-dir .`` onto a cluster) has no metadata.
+    Read from the modules that run, not the installed distributions: a source tree on
+    ``PYTHONPATH`` has no metadata, and ``ray job submit --working-dir .`` runs the checkout
+    it shipped whatever version the cluster's image installed.
     """
     import torch
 

@@ -12,7 +12,7 @@ from automl_nn.tracking._mlflow import _model_requirements
 
 
 def test_requirements_need_no_installed_metadata(monkeypatch: pytest.MonkeyPatch) -> None:
-    """As on a cluster node given the code by ``ray job submit --working-dir .``."""
+    """As where automl_nn runs from a source tree on ``PYTHONPATH``, never installed."""
     installed_version = importlib.metadata.version
 
     def version_without_automl_nn(name: str) -> str:
