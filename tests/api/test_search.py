@@ -157,15 +157,6 @@ def test_a_time_budget_stops_the_search_cleanly_with_a_result(store) -> None:
     assert [p.info.status for p in parents] == ["FINISHED"]
 
 
-def test_tracking_off_writes_nothing(store) -> None:
-    result = search(
-        "wine", TINY_SPACE, searcher="random", scheduler="fifo", num_trials=2, max_epochs=1,
-        **{**store, "tracking_uri": None}, tracking=False,
-    )  # fmt: skip
-    assert result.mlflow_parent_run_id is None and len(result.leaderboard) == 2
-    assert parent_and_children(store["tracking_uri"], store["experiment"]) == ([], [])
-
-
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="PyTorch sees no CUDA GPU here")
 def test_gpu_trials_share_the_gpu_train_on_it_and_the_final_model_loads_on_the_cpu(
     store, tmp_path

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import random
-import uuid
 from pathlib import Path
 
 import pytest
 
-from automl_nn import search
 from automl_nn.errors import ConfigError
 from automl_nn.searchers import EvolutionSearcher, SearcherSettings, make_searcher
 from automl_nn.space import Space, active_decisions
@@ -17,7 +15,6 @@ from tests.searchers.conftest import (
     METRIC,
     NUM_BINS,
     PROBLEM_SPACE,
-    WINE_SPACE,
     FakeTune,
     producible_configs,
     reward,
@@ -170,25 +167,3 @@ def test_a_fixed_space_is_refused() -> None:
     with pytest.raises(ConfigError) as error:
         EvolutionSearcher(fixed, METRIC, "max")
     assert error.value.field == "space"
-
-
-@pytest.mark.integration
-def test_a_search_with_evolution_completes(
-    ray_session: None, shared_sqlite_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    result = search(
-        "wine",
-        WINE_SPACE,
-        searcher="evolution",
-        searcher_options={"population_size": 3, "sample_size": 2},
-        scheduler="fifo",
-        num_trials=6,
-        max_epochs=2,
-        tracking_uri=shared_sqlite_uri,
-        experiment=f"evolution-{uuid.uuid4().hex[:8]}",
-        storage_path=tmp_path,
-        verbose=False,
-    )
-    assert len(result.leaderboard) == 6
-    assert set(result.leaderboard.status) == {"completed"}

@@ -100,13 +100,36 @@ def test_restored_searcher_goes_on_like_the_original(name: str, tmp_path) -> Non
     assert drive(restored, 2, start=3) == expected
 
 
+# Each end-to-end search runs one scheduler too, so every scheduler runs a real search without
+# one of its own (tests/schedulers checks that the pairs cover them all). PBT takes the random
+# searcher only; a searcher registered later runs with fifo.
+SCHEDULER_OF_SEARCHER = {
+    "random": "pbt",
+    "grid": "fifo",
+    "optuna": "asha",
+    "nevergrad": "hyperband",
+    "evolution": "median",
+    "rl": "fifo",
+}
+# Small enough that evolution mutates and rl updates its controller within the search's trials.
+LEARNING_OPTIONS = {"evolution": {"population_size": 2, "sample_size": 2}, "rl": {"batch_size": 2}}
+
+
 @pytest.mark.integration
 @pytest.mark.parametrize("name", SEARCHERS)
 def test_every_searcher_runs_a_small_search_end_to_end(name: str, ray_session, tmp_path) -> None:
+    scheduler = SCHEDULER_OF_SEARCHER.get(name, "fifo")
     result = search(
-        "wine", TINY_SPACE, searcher=name, scheduler="fifo", num_trials=3, max_epochs=1,
+        "wine", TINY_SPACE, searcher=name, searcher_options=LEARNING_OPTIONS.get(name),
+        scheduler=scheduler, num_trials=4, max_epochs=3, seed=2,
         storage_path=str(tmp_path), tracking=False, verbose=False,
     )  # fmt: skip
-    assert len(result.leaderboard) == 3
-    assert set(result.leaderboard.status) == {"completed"}
+    board = result.leaderboard
+    assert len(board) == 4
+    if scheduler == "fifo":
+        assert set(board.status) == {"completed"} and (board.epochs == 3).all()
+    else:  # a scheduler may stop a trial early
+        assert set(board.status) <= {"completed", "stopped_early"}
+        assert board.epochs.between(1, 3).all()
+    assert result.best_trial_id is not None
     assert result.best_config["model"]["family"] == "mlp"
