@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib.metadata
+import os
+import tempfile
+import zipfile
 from collections.abc import Callable
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
 from automl_nn.data._arrays import make_task_data, stratified_split
+from automl_nn.data._cache import cache_dir
 from automl_nn.data._task_data import TaskData
 from automl_nn.errors import DataError, one_of
 
@@ -19,12 +26,12 @@ _TEST_FRACTION = 0.2
 RawSet = tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None, str]
 
 
-@lru_cache(maxsize=1)  # generating it takes seconds; the arrays are never mutated
-def _mnist1d() -> RawSet:
-    from mnist1d.data import get_dataset_args, make_dataset
+_MNIST1D_SHAPES = {"x": (4000, 40), "y": (4000,), "x_test": (1000, 40), "y_test": (1000,)}
 
-    args = get_dataset_args()  # default args, seed 42: 4000 train / 1000 test, length 40
-    raw = make_dataset(args)
+
+@lru_cache(maxsize=1)  # the arrays are never mutated
+def _mnist1d() -> RawSet:
+    raw = _generated_mnist1d()
     return (
         raw["x"][:, None, :],
         raw["y"],
@@ -32,6 +39,63 @@ def _mnist1d() -> RawSet:
         raw["y_test"],
         "multiclass",
     )
+
+
+def _generated_mnist1d() -> dict[str, np.ndarray]:
+    """mnist1d's default data set, from the cache when an earlier process generated it.
+
+    Generating it takes seconds (importing mnist1d and making 5000 series); the file, keyed
+    by mnist1d's version, loads in milliseconds. A cache that cannot be read is made again;
+    one that cannot be written is skipped.
+    """
+    path = _mnist1d_cache_file()
+    if path is not None:
+        cached = _read_arrays(path, _MNIST1D_SHAPES)
+        if cached is not None:
+            return cached
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    made = make_dataset(get_dataset_args())  # default args, seed 42: 4000 / 1000, length 40
+    arrays = {name: made[name] for name in _MNIST1D_SHAPES}
+    if path is not None:
+        _write_arrays(path, arrays)
+    return arrays
+
+
+def _mnist1d_cache_file() -> Path | None:
+    try:
+        version = importlib.metadata.version("mnist1d")
+    except importlib.metadata.PackageNotFoundError:  # a source copy: no version to key on
+        return None
+    return cache_dir() / f"mnist1d-{version}-default.npz"
+
+
+def _read_arrays(path: Path, shapes: dict[str, tuple[int, ...]]) -> dict[str, np.ndarray] | None:
+    """The arrays of an ``.npz`` file when it holds exactly ``shapes``, else None."""
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):  # absent, cut short, not npz
+        return None
+    if {name: array.shape for name, array in arrays.items()} != shapes:
+        return None
+    return arrays
+
+
+def _write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write atomically, so a process reading at the same time sees the whole file or none."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, partial = tempfile.mkstemp(dir=path.parent, suffix=".npz")
+    except OSError:  # a read-only place: go on without the cache
+        return
+    try:
+        with os.fdopen(handle, "wb") as file:
+            np.savez(file, **arrays)
+        os.replace(partial, path)
+    except OSError:  # a full disk
+        with contextlib.suppress(OSError):
+            os.unlink(partial)
 
 
 def _digits() -> RawSet:
@@ -86,7 +150,8 @@ def load_dataset(
 ) -> TaskData:
     """Load a built-in data set as train/val/test tensors.
 
-    ``mnist1d`` keeps its own 4000/1000 train/test split (shape ``(N, 1, 40)``); ``digits``
+    ``mnist1d`` keeps its own 4000/1000 train/test split (shape ``(N, 1, 40)``) and is
+    generated once, then read from ``$AUTOML_NN_CACHE_DIR`` (``~/.cache/automl_nn``); ``digits``
     comes as 1x8x8 images scaled to [0, 1]; ``breast_cancer``, ``wine`` and ``diabetes`` are
     tabular and standardized with training statistics. The test split of the scikit-learn
     sets is fixed (20%, stratified); ``seed`` only moves the validation split, which is carved
