@@ -65,9 +65,12 @@ def _generated_mnist1d() -> dict[str, np.ndarray]:
 def _mnist1d_cache_file() -> Path | None:
     try:
         version = importlib.metadata.version("mnist1d")
+        folder = cache_dir()
     except importlib.metadata.PackageNotFoundError:  # a source copy: no version to key on
         return None
-    return cache_dir() / f"mnist1d-{version}-default.npz"
+    except RuntimeError:  # no home folder to keep it in (and no AUTOML_NN_CACHE_DIR)
+        return None
+    return folder / f"mnist1d-{version}-default.npz"
 
 
 def _read_arrays(path: Path, shapes: dict[str, tuple[int, ...]]) -> dict[str, np.ndarray] | None:

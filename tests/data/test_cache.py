@@ -73,3 +73,17 @@ def test_the_cache_folder_follows_the_variables(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", "/home/someone")
     assert cache_dir() == Path("/home/someone/.cache/automl_nn")
+
+
+def test_no_home_folder_means_no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A container user with no HOME and no passwd entry: Path.home() raises."""
+
+    def no_such_user(uid: int) -> None:
+        raise KeyError(uid)
+
+    for variable in ("AUTOML_NN_CACHE_DIR", "XDG_CACHE_HOME", "HOME"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setattr("pwd.getpwuid", no_such_user)
+    with pytest.raises(RuntimeError):
+        Path.home()
+    assert _mnist1d_cache_file() is None
