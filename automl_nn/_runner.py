@@ -319,7 +319,13 @@ def _trainable(plan: SearchPlan) -> Any:
     from ray import tune
 
     from automl_nn.trainable import train_trial
+    from automl_nn.training import fold_indices
 
+    # Computed here once: the same folds for every trial, and no scikit-learn import (over a
+    # second on a slow machine) in each trial process.
+    cv_indices = (
+        None if plan.cv_folds is None else fold_indices(plan.data, plan.cv_folds, seed=plan.seed)
+    )
     with_data = tune.with_parameters(
         train_trial,
         data=plan.data,
@@ -331,6 +337,7 @@ def _trainable(plan: SearchPlan) -> Any:
         trial_timeout_s=plan.trial_timeout_s,
         plugins=plan.plugins,
         cv_folds=plan.cv_folds,
+        cv_fold_indices=cv_indices,
     )
     return tune.with_resources(with_data, dict(plan.resources))
 

@@ -12,11 +12,14 @@ import importlib
 import math
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from automl_nn.data import TaskData
+
+if TYPE_CHECKING:
+    from automl_nn.training import FoldIndices
 
 STATE_FILE = "training_state.pt"
 
@@ -39,6 +42,7 @@ def train_trial(
     plugins: tuple[str, ...] = (),
     device: str = "cpu",
     cv_folds: int | None = None,
+    cv_fold_indices: FoldIndices | None = None,
 ) -> None:
     """Ray Tune function trainable: one ``tune.report`` (with a checkpoint) per epoch.
 
@@ -49,7 +53,8 @@ def train_trial(
     last checkpoint; ``trial_timeout_s`` counts the training time of every attempt. The
     ``device`` argument is ``cuda`` for a trial that Ray gave GPUs (it sees only those).
     With ``cv_folds`` the trial trains that many models on the folds of train+val and
-    reports their mean metrics (:class:`~automl_nn.training.CrossValidatedRun`).
+    reports their mean metrics (:class:`~automl_nn.training.CrossValidatedRun`); the driver
+    passes the folds as ``cv_fold_indices``, the same for every trial.
     """
     import ray
     from ray import tune
@@ -69,7 +74,9 @@ def train_trial(
     run = (
         TrainingRun(full_config, data, seed=seed, device=device)
         if cv_folds is None
-        else CrossValidatedRun(full_config, data, cv_folds, seed=seed, device=device)
+        else CrossValidatedRun(
+            full_config, data, cv_folds, seed=seed, device=device, indices=cv_fold_indices
+        )
     )
     checkpoint = tune.get_checkpoint()
     if checkpoint is not None:

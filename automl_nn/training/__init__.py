@@ -9,8 +9,11 @@ from automl_nn.training._config import check_config
 from automl_nn.training._cross_validate import (
     CrossValidatedRun,
     CrossValidationResult,
+    FoldIndices,
     cross_validate,
+    fold_indices,
     fold_splits,
+    folds_of,
 )
 from automl_nn.training._ensemble import (
     ConfigEnsemble,
@@ -41,6 +44,7 @@ __all__ = [
     "ConfigEnsemble",
     "CrossValidatedRun",
     "CrossValidationResult",
+    "FoldIndices",
     "FitResult",
     "GradientRules",
     "LearningRateSchedule",
@@ -55,7 +59,9 @@ __all__ = [
     "evaluate",
     "fit",
     "fit_seed_ensemble",
+    "fold_indices",
     "fold_splits",
+    "folds_of",
     "log_loss",
     "mean_prediction",
     "model_device",

@@ -65,6 +65,9 @@ def _finite_or_nan(statistic: Any, values: list[float]) -> float:
     return statistic(values) if all(math.isfinite(v) for v in values) else math.nan
 
 
+FoldIndices = list[tuple[np.ndarray, np.ndarray]]
+
+
 def fold_splits(data: TaskData, k: int, *, seed: int = 0) -> list[TaskData]:
     """``k`` copies of ``data`` whose train/val splits are the folds of train+val.
 
@@ -77,25 +80,42 @@ def fold_splits(data: TaskData, k: int, *, seed: int = 0) -> list[TaskData]:
         >>> [len(fold.y_val) for fold in folds]
         [48, 47, 47]
     """
+    return folds_of(data, fold_indices(data, k, seed=seed))
+
+
+def fold_indices(data: TaskData, k: int, *, seed: int = 0) -> FoldIndices:
+    """Each fold's training and validation positions in train+val (train first, then val).
+
+    :func:`fold_splits`' folds as index arrays: a search computes them once in the driver
+    and its trial processes build the folds with :func:`folds_of`, without scikit-learn.
+
+    Example:
+        >>> from automl_nn import load_dataset
+        >>> [(len(train), len(val)) for train, val in fold_indices(load_dataset("wine"), 3)]
+        [(94, 48), (95, 47), (95, 47)]
+    """
     from sklearn.model_selection import KFold, StratifiedKFold
 
     if not isinstance(k, int) or isinstance(k, bool) or k < 2:
         raise ConfigError("k", k, "an integer >= 2")
-    x = torch.cat([data.x_train, data.x_val])
-    y = torch.cat([data.y_train, data.y_val])
+    y = torch.cat([data.y_train, data.y_val]).numpy()
     if k > len(y):
         raise ConfigError("k", k, f"at most the {len(y)} samples of train+val")
     splitter = (
         StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-        if data.is_classification and np.bincount(y.numpy()).min() >= k
+        if data.is_classification and np.bincount(y).min() >= k
         else KFold(n_splits=k, shuffle=True, random_state=seed)
     )
+    return list(splitter.split(np.zeros(len(y)), y))
+
+
+def folds_of(data: TaskData, indices: FoldIndices) -> list[TaskData]:
+    """Copies of ``data`` whose train/val splits are the given positions in train+val."""
+    x = torch.cat([data.x_train, data.x_val])
+    y = torch.cat([data.y_train, data.y_val])
     return [
         data.with_train_val(x[train], y[train], x[val], y[val])
-        for train, val in (
-            (torch.as_tensor(t), torch.as_tensor(v))
-            for t, v in splitter.split(np.zeros(len(y)), y.numpy())
-        )
+        for train, val in ((torch.as_tensor(t), torch.as_tensor(v)) for t, v in indices)
     ]
 
 
@@ -108,6 +128,8 @@ class CrossValidatedRun:
     with its last epoch. ``epoch_seconds`` is the sum over folds (the epoch's wall time).
     The run diverges when a fold does; it has :class:`TrainingRun`'s interface (``run``,
     ``history``, ``state_dict``, ``time_limit_s``), so Ray's trainable runs either.
+    ``indices`` are the folds as :func:`fold_indices` gives them for ``data``, ``k`` and
+    ``seed``, computed once elsewhere (a search's driver); without them the run computes them.
 
     Example:
         >>> from automl_nn import load_dataset
@@ -125,10 +147,15 @@ class CrossValidatedRun:
         seed: int = 0,
         time_limit_s: float | None = None,
         device: str | torch.device | None = None,
+        indices: FoldIndices | None = None,
     ) -> None:
+        if indices is None:
+            indices = fold_indices(data, k, seed=seed)
+        elif len(indices) != k:
+            raise ConfigError("indices", f"{len(indices)} folds", f"the k={k} folds")
         self.folds = [
             TrainingRun(config, fold_data, seed=seed + fold, device=device)
-            for fold, fold_data in enumerate(fold_splits(data, k, seed=seed))
+            for fold, fold_data in enumerate(folds_of(data, indices))
         ]
         self.time_limit_s = time_limit_s
         self.statuses = ["running"] * k

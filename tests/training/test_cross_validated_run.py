@@ -9,8 +9,8 @@ import torch
 
 from automl_nn import cross_validate, fit
 from automl_nn.errors import ConfigError
-from automl_nn.training import CrossValidatedRun, fold_splits
-from tests.training.conftest import mlp_config
+from automl_nn.training import CrossValidatedRun, fold_indices, fold_splits, folds_of
+from tests.training.conftest import mlp_config, without_timings
 
 # Dropout and mixup: every fold draws from its own random state, so a fold trained in step
 # with the others matches the same fold trained alone (and cross_validate, which does that).
@@ -105,3 +105,23 @@ def test_a_restored_run_continues_exactly_where_it_stopped(wine) -> None:
 def test_a_bad_number_of_folds_is_refused(wine, k) -> None:
     with pytest.raises(ConfigError, match="k"):
         fold_splits(wine, k)
+
+
+def test_folds_given_as_indices_are_the_ones_trained(wine) -> None:
+    """A search's driver computes the folds once; its trials train exactly those."""
+    given = fold_indices(wine, 3, seed=7)
+    for built, split in zip(folds_of(wine, given), fold_splits(wine, 3, seed=7), strict=True):
+        assert torch.equal(built.x_val, split.x_val) and torch.equal(built.y_train, split.y_train)
+    computed = CrossValidatedRun(CONFIG, wine, 3, seed=7)
+    passed = CrossValidatedRun(CONFIG, wine, 3, seed=7, indices=given)
+    other = CrossValidatedRun(CONFIG, wine, 3, seed=7, indices=fold_indices(wine, 3, seed=8))
+    for run in (computed, passed, other):
+        assert run.run() == "completed"
+    assert without_timings(passed.history) == without_timings(computed.history)
+    assert other.history[-1]["val_loss"] != pytest.approx(computed.history[-1]["val_loss"])
+
+
+def test_indices_for_another_number_of_folds_are_refused(wine) -> None:
+    with pytest.raises(ConfigError) as caught:
+        CrossValidatedRun(CONFIG, wine, 3, indices=fold_indices(wine, 4))
+    assert caught.value.field == "indices"
