@@ -24,13 +24,9 @@ SERVER_START_TIMEOUT_S = 90
 def session_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Generated data sets (mnist1d) cached for this session, not in the user's ~/.cache."""
     folder = tmp_path_factory.mktemp("automl_nn_cache")
-    before = os.environ.get("AUTOML_NN_CACHE_DIR")
-    os.environ["AUTOML_NN_CACHE_DIR"] = str(folder)  # before Ray starts: its workers inherit it
-    yield folder
-    if before is None:
-        del os.environ["AUTOML_NN_CACHE_DIR"]
-    else:
-        os.environ["AUTOML_NN_CACHE_DIR"] = before
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AUTOML_NN_CACHE_DIR", str(folder))  # before Ray starts: workers inherit it
+        yield folder
 
 
 @pytest.fixture(scope="session")

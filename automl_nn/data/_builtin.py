@@ -66,9 +66,8 @@ def _mnist1d_cache_file() -> Path | None:
     try:
         version = importlib.metadata.version("mnist1d")
         folder = cache_dir()
-    except importlib.metadata.PackageNotFoundError:  # a source copy: no version to key on
-        return None
-    except RuntimeError:  # no home folder to keep it in (and no AUTOML_NN_CACHE_DIR)
+    # A source copy of mnist1d has no version to key on; RuntimeError: no home folder.
+    except (importlib.metadata.PackageNotFoundError, RuntimeError):
         return None
     return folder / f"mnist1d-{version}-default.npz"
 
