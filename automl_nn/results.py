@@ -6,6 +6,7 @@ import json
 import math
 import tempfile
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -176,6 +177,13 @@ class SearchResult:
         trained = int(epochs.iloc[0]) if len(epochs) else 0
         return trained if 1 <= trained <= self.max_epochs else self.max_epochs
 
+    def trial_learning_rates(self, trial_id: str) -> list[float] | None:
+        """A trial's learning rate at each epoch (its history's ``lr``); None when not held."""
+        history = self.histories.get(trial_id)
+        if history is None or "lr" not in history:
+            return None
+        return [float(rate) for rate in history["lr"]]
+
     def top_trial_ids(self, count: int) -> list[str]:
         """The first ``count`` trials of the leaderboard that did not fail and have a metric."""
         return list(_usable_trials(self.leaderboard, self.metric).trial_id.head(count).astype(str))
@@ -285,7 +293,10 @@ class SearchResult:
         sooner), its learning-rate schedule laid out over ``max_epochs`` as in the trial.
         ``epochs`` trains that many instead, the schedule laid out over them. Early stopping
         is off either way: the validation split is training data here, so its loss cannot
-        say when to stop (the returned ``history`` still reports it on that split).
+        say when to stop (the returned ``history`` still reports it on that split). For the
+        same reason a ``plateau`` schedule does not watch it: the rate drops at the epochs
+        where the trial's did (its recorded ``lr``; a cross-validated trial's mean over its
+        folds), and the final config holds them as ``schedule.replayed_scales``.
 
         ``seeds`` models are trained, from seeds ``seed``, ``seed + 1``, ..., and the final
         model is their :class:`~automl_nn.training.SeedEnsemble` (the mean of their
@@ -339,6 +350,7 @@ class SearchResult:
                 seed=self.seed,
                 seeds=count,
                 device=device,
+                trial_learning_rates=self.trial_learning_rates(trial_id),
             )
             for trial_id, config in zip(trial_ids, configs, strict=True)
         ]
@@ -413,19 +425,26 @@ def retrain_config(
     seed: int,
     seeds: int = 1,
     device: str | torch.device | None = None,
+    trial_learning_rates: Sequence[float] | None = None,
 ) -> FitResult:
     """Train ``config`` on train+val for ``epochs``, its schedule laid out over ``schedule_epochs``.
 
     What :meth:`SearchResult.retrain_best` trains: no early stopping (the validation split is
     training data here), so each model trains exactly ``epochs`` (at most
-    ``schedule_epochs``) unless it diverges. ``seeds`` models, from seeds ``seed``,
-    ``seed + 1``, ...: more than one gives their :func:`~automl_nn.training.fit_seed_ensemble`.
+    ``schedule_epochs``) unless it diverges. For the same reason a plateau schedule does not
+    watch that split's loss: given ``trial_learning_rates`` (the trial's rate at each epoch)
+    it lowers the rate where the trial did (:func:`~automl_nn.training.replayed_plateau`).
+    ``seeds`` models, from seeds ``seed``, ``seed + 1``, ...: more than one gives their
+    :func:`~automl_nn.training.fit_seed_ensemble`.
     """
     from automl_nn.trainable import trial_config
-    from automl_nn.training import fit, fit_seed_ensemble
+    from automl_nn.training import check_config, fit, fit_seed_ensemble, replayed_plateau
 
-    full = trial_config(config, schedule_epochs)
-    full.setdefault("regularization", {})["early_stopping"] = None
+    full = check_config(trial_config(config, schedule_epochs), data)
+    full["regularization"]["early_stopping"] = None
+    if trial_learning_rates is not None:
+        base_lr = full["optimizer"]["lr"]
+        full["schedule"] = replayed_plateau(full["schedule"], base_lr, trial_learning_rates)
     merged = data.merged_train_val()
     return fit_seed_ensemble(
         lambda member_seed: fit(

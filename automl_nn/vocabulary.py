@@ -52,6 +52,10 @@ SCHEDULES: dict[str, dict[str, Any]] = {
     "one_cycle": {"pct_start": 0.3, "div_factor": 25.0, "final_div_factor": 1e4},
     "plateau": {"factor": 0.1, "patience": 5, "threshold": 1e-4, "min_lr": 0.0},
 }
+# Keys a schedule may hold that have no default. A plateau given ``replayed_scales`` (its
+# factor of the base rate at each epoch) replays them instead of watching the validation
+# loss: a retraining sets it, as its validation split is training data.
+SCHEDULE_OPTIONAL: dict[str, tuple[str, ...]] = {"plateau": ("replayed_scales",)}
 CYCLIC_MODES: tuple[str, ...] = ("triangular", "triangular2", "exp_range")
 
 LOSSES: dict[str, dict[str, Any]] = {
@@ -122,5 +126,5 @@ def allowed_keys(section: str, name: str | None = None) -> tuple[str, ...]:
         return tuple(sorted(FLAT_SECTIONS[section]))
     keys = set(NAMED_SECTIONS[section][name or ""]) | {"name"}
     if section == "schedule":
-        keys |= set(SCHEDULE_COMMON)
+        keys |= set(SCHEDULE_COMMON) | set(SCHEDULE_OPTIONAL.get(name or "", ()))
     return tuple(sorted(keys))

@@ -38,7 +38,7 @@ from automl_nn.training._fit import (
 from automl_nn.training._losses import build_loss, num_outputs_for
 from automl_nn.training._metrics import log_loss
 from automl_nn.training._optimizers import GradientRules, build_optimizer
-from automl_nn.training._schedules import LearningRateSchedule
+from automl_nn.training._schedules import LearningRateSchedule, replayed_plateau
 
 __all__ = [
     "ConfigEnsemble",
@@ -70,5 +70,6 @@ __all__ = [
     "on_cpu",
     "outputs_metrics",
     "predict",
+    "replayed_plateau",
     "resolve_device",
 ]

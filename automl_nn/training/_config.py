@@ -144,6 +144,17 @@ def _check_schedule(full: dict[str, Any], task: TaskLike) -> None:
             _number(f"schedule.{key}", sched[key], **bounds)
     if sched["name"] == "cyclic" and sched["mode"] not in vocab.CYCLIC_MODES:
         raise ConfigError("schedule.mode", sched["mode"], one_of(vocab.CYCLIC_MODES))
+    if "replayed_scales" in sched:
+        _check_replayed_scales(sched["replayed_scales"])
+
+
+def _check_replayed_scales(scales: Any) -> None:
+    if not isinstance(scales, (list, tuple)) or not scales:
+        raise ConfigError(
+            "schedule.replayed_scales", scales, "a non-empty list of numbers > 0, one per epoch"
+        )
+    for index, scale in enumerate(scales):
+        _number(f"schedule.replayed_scales[{index}]", scale, low=0.0, low_open=True)
 
 
 def _check_loss(full: dict[str, Any], task: TaskLike) -> None:

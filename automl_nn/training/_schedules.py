@@ -8,6 +8,7 @@ test against closed-form values.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -17,7 +18,8 @@ class LearningRateSchedule:
     ``lr`` is the base (peak) rate; ``warmup_epochs`` of linear warm-up run first, then the
     named schedule over the remaining epochs. ``step``/``exponential`` change per epoch,
     ``cosine``/``cyclic``/``one_cycle`` per step, ``plateau`` when the validation loss stops
-    improving (``end_epoch``).
+    improving (``end_epoch``), or, given ``replayed_scales``, at the epochs where those
+    factors of the base rate change (the last one holds after the list).
 
     Example:
         >>> s = LearningRateSchedule({"name": "step", "step_size": 2, "gamma": 0.5,
@@ -35,6 +37,7 @@ class LearningRateSchedule:
         self.warmup_steps = schedule.get("warmup_epochs", 0) * steps_per_epoch
         self.main_steps = max(1, epochs * steps_per_epoch - self.warmup_steps)
         self._plateau_scale = 1.0
+        self._replayed_scales: Sequence[float] | None = schedule.get("replayed_scales")
         self._best_loss = math.inf
         self._epochs_without_gain = 0
 
@@ -47,7 +50,7 @@ class LearningRateSchedule:
 
     def end_epoch(self, val_loss: float) -> None:
         """Tell the schedule an epoch ended with this validation loss (plateau uses it)."""
-        if self.config["name"] != "plateau":
+        if self.config["name"] != "plateau" or self._replayed_scales:
             return
         threshold = self.config["threshold"]
         if val_loss < self._best_loss * (1.0 - threshold):
@@ -88,8 +91,15 @@ class LearningRateSchedule:
         if name == "one_cycle":
             return self._one_cycle(step)
         if name == "plateau":
-            return max(self.config["min_lr"], self.base_lr * self._plateau_scale)
+            scale = self._plateau_scale_at((step + self.warmup_steps) // self.steps_per_epoch)
+            return max(self.config["min_lr"], self.base_lr * scale)
         raise AssertionError(f"unchecked schedule {name!r}")  # check_config rejects it first
+
+    def _plateau_scale_at(self, epoch: int) -> float:
+        """The plateau's factor of the base rate in ``epoch`` (counted from 0, warm-up included)."""
+        if not self._replayed_scales:
+            return self._plateau_scale
+        return float(self._replayed_scales[min(epoch, len(self._replayed_scales) - 1)])
 
     @staticmethod
     def _cosine(start: float, end: float, progress: float) -> float:
@@ -119,3 +129,28 @@ class LearningRateSchedule:
             return self._cosine(initial, self.base_lr, step / rise_steps)
         fall_steps = max(1.0, self.main_steps - 1 - rise_steps)
         return self._cosine(self.base_lr, final, (step - rise_steps) / fall_steps)
+
+
+def replayed_plateau(
+    schedule: dict[str, Any], base_lr: float, learning_rates: Sequence[float]
+) -> dict[str, Any]:
+    """A checked ``schedule`` section that, if a plateau, replays these per-epoch rates.
+
+    ``learning_rates`` are a run's rates, one per epoch (its history's ``lr``, the mean over
+    folds for a cross-validated run), from a run whose base rate was ``base_lr``. A plateau
+    gets them as ``replayed_scales`` (rate / base rate), so a run of it lowers its rate where
+    that run did instead of watching its own validation loss; any other schedule is a function
+    of the step alone and comes back as it is. Rates that are missing, not finite or not above
+    0 replay nothing.
+
+    Example:
+        >>> plateau = {"name": "plateau", "factor": 0.5, "patience": 0, "threshold": 0.0,
+        ...            "min_lr": 0.0, "warmup_epochs": 0}
+        >>> replayed_plateau(plateau, 0.1, [0.1, 0.05, 0.05])["replayed_scales"]
+        [1.0, 0.5, 0.5]
+    """
+    rates = [float(rate) for rate in learning_rates]
+    usable = bool(rates) and all(math.isfinite(rate) and rate > 0 for rate in rates)
+    if schedule["name"] != "plateau" or not usable:
+        return schedule
+    return {**schedule, "replayed_scales": [rate / base_lr for rate in rates]}

@@ -131,6 +131,41 @@ def test_seeds_train_that_many_models_from_the_search_seed_on(tmp_path) -> None:
     assert final.test_metrics["test_accuracy"] == pytest.approx(tested)
 
 
+PLATEAU_CONFIG = {
+    **BEST_CONFIG,
+    "schedule": {"name": "plateau", "factor": 0.5, "patience": 0, "threshold": 0.5},
+}
+
+
+def test_a_plateau_winner_lowers_its_rate_where_its_trial_did(tmp_path) -> None:
+    """Not where train+val's validation split, which it trains on, stalls."""
+    result = searched(best_trial_epochs=4, tmp_path=tmp_path)
+    result.trial_configs["best"] = result.best_config = PLATEAU_CONFIG
+    # A cross-validated trial records its folds' mean rate: not always a power of the factor.
+    trial_rates = [0.05, 0.05, 0.03, 0.0125]
+    result.histories["best"] = pd.DataFrame({"epoch": [1, 2, 3, 4], "lr": trial_rates})
+    final = result.retrain_best(seeds=1)
+    assert [row["lr"] for row in final.history] == pytest.approx(trial_rates)
+    assert final.config["schedule"]["replayed_scales"] == pytest.approx([1.0, 1.0, 0.6, 0.25])
+    # The final config trains the final model again, with no trial at hand.
+    again = fit(
+        final.config,
+        result.data.merged_train_val(),
+        seed=result.seed,
+        on_epoch=lambda epoch, _metrics: epoch >= 4,
+    )
+    assert compared(again.history) == compared(final.history)
+
+
+def test_a_plateau_winner_without_recorded_rates_watches_its_loss_as_before(tmp_path) -> None:
+    result = searched(best_trial_epochs=3, tmp_path=tmp_path)
+    result.trial_configs["best"] = result.best_config = PLATEAU_CONFIG
+    for recorded in ({}, {"best": pd.DataFrame({"epoch": [1, 2, 3]})}):
+        result.histories = recorded
+        final = result.retrain_best(seeds=1)
+        assert "replayed_scales" not in final.config["schedule"]
+
+
 def rows(count: int) -> TaskData:
     """``count`` rows of 4 features whose class is the sign of the first."""
     x = np.random.default_rng(0).normal(size=(count, 4)).astype(np.float32)

@@ -34,6 +34,22 @@ BAD_CONFIGS = [
         "mixup",
     ),
     ({"trainer": {}}, "trainer", "regularization"),
+    (
+        {"schedule": {"name": "plateau", "replayed_scales": []}},
+        "schedule.replayed_scales",
+        "one per epoch",
+    ),
+    (
+        {"schedule": {"name": "plateau", "replayed_scales": [1.0, 0.0]}},
+        "schedule.replayed_scales[1]",
+        "> 0.0",
+    ),
+    ({"schedule": {"name": "plateau", "replayed_scales": 0.5}}, "schedule.replayed_scales", "list"),
+    (
+        {"schedule": {"name": "cosine", "replayed_scales": [1.0]}},
+        "schedule.replayed_scales",
+        "min_lr",
+    ),
 ]
 
 

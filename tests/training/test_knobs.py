@@ -182,6 +182,32 @@ def test_plateau_in_fit_reduces_when_training_cannot_improve(wine) -> None:
     assert lr_history(fit(config, wine)) == pytest.approx([1e-9, 1e-9, 1e-10])
 
 
+def test_a_plateau_given_replayed_scales_follows_them_and_not_its_validation_loss() -> None:
+    schedule = LearningRateSchedule(
+        {"name": "plateau", "factor": 0.5, "patience": 0, "threshold": 0.0, "min_lr": 0.01,
+         "warmup_epochs": 1, "replayed_scales": [1.0, 1.0, 0.25, 0.01]},
+        lr=0.2, epochs=6, steps_per_epoch=2,
+    )  # fmt: skip
+    rates = []
+    for epoch in range(6):
+        rates += [schedule.lr_at(epoch, step) for step in range(2)]
+        schedule.end_epoch(10.0 + epoch)  # a stalled loss would cut the rate every epoch
+    # Warm-up first; then the scales by epoch, floored at min_lr; the last holds after them.
+    assert rates == pytest.approx(
+        [0.1, 0.2, 0.2, 0.2, 0.05, 0.05, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01]
+    )
+
+
+def test_fit_of_a_plateau_with_replayed_scales_trains_at_those_rates(wine) -> None:
+    scales = [1.0, 0.5, 0.5, 0.125]
+    config = mlp_config(
+        optimizer={"name": "sgd", "lr": 0.04},
+        schedule={"name": "plateau", "patience": 0, "threshold": 0.5, "replayed_scales": scales},
+        training={"batch_size": 32, "epochs": 4},
+    )
+    assert lr_history(fit(config, wine)) == pytest.approx([0.04 * s for s in scales])
+
+
 def test_linear_warmup_in_front_of_any_schedule() -> None:
     schedule = LearningRateSchedule(
         {"name": "step", "step_size": 1, "gamma": 0.5, "warmup_epochs": 2}, lr=1.0, epochs=5,
