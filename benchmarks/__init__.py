@@ -9,8 +9,8 @@ from __future__ import annotations
 
 BENCHMARKS: tuple[str, ...] = (
     "trainer_throughput", "gpu_throughput", "overhead", "nas_mnist1d", "controller_landscape",
-    "scaling", "selection", "spaces", "retrain_rule", "tie_break", "final_seeds", "final_configs",
-    "final_configs_searches", "peers", "peers_splits",
+    "scaling", "selection", "spaces", "retrain_rule", "plateau_replay", "tie_break", "final_seeds",
+    "final_configs", "final_configs_searches", "peers", "peers_splits",
 )  # fmt: skip
 
 __all__ = ["BENCHMARKS"]

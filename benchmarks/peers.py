@@ -134,6 +134,9 @@ MET, MISSED, NOT_MEASURED = "met", "MISSED", "not measured"
 # How ``retrain_best`` trains the winner since 2e8f1f8 (see retrain_rule); change it with
 # that rule, so that searches retrained the old way stop counting.
 RETRAIN_RULE = "the winner's validated epochs, no early stopping"
+# Added to the rule of a search whose winner has a plateau schedule, since 2026-11-28: before,
+# its retrain watched the validation split it trains on (benchmarks/plateau_replay.py).
+PLATEAU_REPLAYED = ", the plateau's rates replayed from its trial"
 RETRAIN_RULE_BEFORE_2E8F1F8 = "max_epochs, the config's early stopping on the validation split"
 # What automl_nn's searches ran with before the benchmark recorded it: val_loss for regression
 # (it ranked Huber-trained trials by their smaller Huber loss) and every trial validated on the
@@ -491,7 +494,7 @@ def run_automl_nn(tool: str, data: Any, budget: float, seed: int, storage: str) 
     settings = {
         "metric": result.metric,
         "cv_folds": result.cv_folds,
-        "retrain": retrain_rule(result.cv_folds, data),
+        "retrain": retrain_rule(result.cv_folds, data, result.best_config),
         "tie_break": result.tie_break,
         "space": default_space_digest(data),
         **searcher_settings(tool),
@@ -1009,20 +1012,29 @@ def _left_out_lines(by_reason: dict[str, list[str]]) -> list[str]:
     ]
 
 
-def retrain_rule(cv_folds: int | None, data: Any) -> str:
-    """How ``retrain_best()`` trains a search's winner: its epochs, and its seeds since 2026-11-27.
+def retrain_rule(cv_folds: int | None, data: Any, winner: dict[str, Any] | None = None) -> str:
+    """How ``retrain_best()`` trains a search's ``winner`` (its config): its epochs, its seeds
+    (since 2026-11-27) and, for a plateau schedule, its trial's rates (since 2026-11-28).
 
     Example:
         >>> from automl_nn import load_dataset
         >>> retrain_rule(None, load_dataset("mnist1d")) == RETRAIN_RULE
         True
-        >>> retrain_rule(5, load_dataset("wine"))
+        >>> retrain_rule(5, load_dataset("wine"), {"schedule": {"name": "cosine"}})
         "the winner's validated epochs, no early stopping, the mean of 5 seeds"
+        >>> retrain_rule(None, load_dataset("mnist1d"), {"schedule": "plateau"})[-62:]
+        "no early stopping, the plateau's rates replayed from its trial"
     """
     from automl_nn.results import resolve_retrain_seeds
 
     seeds = resolve_retrain_seeds("auto", cv_folds, data)
-    return RETRAIN_RULE + (f", the mean of {seeds} seeds" if seeds > 1 else "")
+    schedule = (winner or {}).get("schedule") or {}
+    plateau = (schedule if isinstance(schedule, str) else schedule.get("name")) == "plateau"
+    return (
+        RETRAIN_RULE
+        + (f", the mean of {seeds} seeds" if seeds > 1 else "")
+        + (PLATEAU_REPLAYED if plateau else "")
+    )
 
 
 def run_key(run: dict[str, Any]) -> tuple[str, str, float, int]:
@@ -1063,7 +1075,7 @@ def settings_today(run: dict[str, Any]) -> dict[str, Any]:
     return {
         "metric": default_metric(task),
         "cv_folds": cv_folds,
-        "retrain": retrain_rule(cv_folds, data),
+        "retrain": retrain_rule(cv_folds, data, run.get("best_config")),
         "tie_break": tie_break_for(cv_folds, task),
         "space": _stored_space_digest(run["dataset"]),
         **searcher_settings(run["tool"]),

@@ -394,6 +394,31 @@ def test_stored_searches_made_with_other_defaults_are_left_out_and_named(
     assert "left out" in markdown and "default on diabetes (5 folds)" in markdown
 
 
+def test_searches_whose_plateau_winner_was_retrained_watching_are_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only those: another winner was retrained as today's rule retrains it."""
+    store = RunStore(tmp_path / "peers_runs.jsonl")
+    common = {"max_epochs": benchmarks.peers.MAX_EPOCHS, "curve": [[10.0, 2800.0]], "mode": "min"}
+    stored_rule = benchmarks.peers.retrain_rule(5, load_dataset("diabetes"))
+    settings = {"search_settings": {"metric": "val_mse", "cv_folds": 5, "retrain": stored_rule}}
+    winners = [{"schedule": {"name": "plateau", "patience": 3}}, {"schedule": {"name": "cosine"}}]
+    for seed, winner in enumerate(winners):
+        record = run_record(DEFAULT_TOOL, "diabetes", 120, seed, 2600.0, 10.0) | common
+        store.append(record | settings | {"best_config": winner})
+    monkeypatch.setattr(benchmarks.peers, "RUNS", store)
+    for module in (benchmarks.peers, benchmarks._report):
+        monkeypatch.setattr(module, "RESULTS", tmp_path)
+    benchmarks.peers.main(
+        ["--datasets", "diabetes", "--budgets", "120", "--seeds", "0", "1", "--report-only"]
+    )
+    payload = json.loads((tmp_path / "peers.json").read_text())
+    assert [run["seed"] for run in payload["runs"]] == [1]
+    assert len(payload["left_out"]) == 1
+    assert payload["left_out"][0].startswith("default diabetes 120 s seed 0 (ran with")
+    assert benchmarks.peers.PLATEAU_REPLAYED in payload["left_out"][0]
+
+
 def test_cross_validated_class_searches_stored_before_the_tie_break_are_left_out(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
