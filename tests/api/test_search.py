@@ -110,6 +110,10 @@ def test_search_result_leaderboard_and_best(finished) -> None:
     assert result.best_config["model"]["family"] == "mlp"
     assert Path(result.experiment_path).is_dir()
     assert set(board.device) == {"cpu"}  # no GPU asked for: the CPU, even on a GPU machine
+    # Each trial's rate at each epoch, from Ray's reports: what retrain_best replays.
+    for trial_id, epochs in zip(board.trial_id, board.epochs, strict=True):
+        rates = result.trial_learning_rates(trial_id)
+        assert rates is not None and len(rates) == epochs and all(rate > 0 for rate in rates)
 
 
 def test_retrain_best_tests_on_the_held_out_split_and_logs_it(finished, tmp_path) -> None:
