@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from mlflow.entities import Metric, Param, Run, RunTag
@@ -19,6 +21,7 @@ from mlflow.utils.validation import (
 )
 
 from automl_nn.errors import TrackingError
+from automl_nn.tracking._model_format import PICKLE, PT2, export_problem, is_export_error
 from automl_nn.tracking._tracker import (
     FAILED_TRIAL_STATUSES,
     REASON_TAG,
@@ -197,22 +200,39 @@ class MlflowTracker(Tracker):
         logged_model = self._client.create_logged_model(
             experiment_id, name=name, source_run_id=run_id
         )
-        # mlflow.pytorch writes through MLflow's global tracking URI (artifacts, registry).
-        with _use_tracking_uri(self.tracking_uri):
-            info = mlflow.pytorch.log_model(
-                model,
-                name=name,
-                run_id=run_id,
-                model_id=logged_model.model_id,
-                signature=infer_signature(input_example, _predict(model, input_example)),
-                input_example=input_example,
-                registered_model_name=registered_model_name,
-                # torch.export (pt2) fixes the batch size of the example; pickle serves any.
-                serialization_format="pickle",
-                # Named here, MLflow skips inferring them (seconds of import tracing).
-                pip_requirements=_model_requirements(),
+
+        def log_as(serialization_format: str) -> str:
+            # mlflow.pytorch writes through MLflow's global tracking URI (artifacts, registry).
+            with _use_tracking_uri(self.tracking_uri):
+                return mlflow.pytorch.log_model(
+                    model,
+                    name=name,
+                    run_id=run_id,
+                    model_id=logged_model.model_id,
+                    signature=infer_signature(input_example, _predict(model, input_example)),
+                    input_example=input_example,
+                    registered_model_name=registered_model_name,
+                    serialization_format=serialization_format,
+                    # Named here, MLflow skips inferring them (seconds of import tracing).
+                    pip_requirements=_model_requirements(),
+                ).model_uri
+
+        # The graph is traced as the model predicts: dropout off, batch norm's running stats.
+        with _in_eval_mode(model):
+            problem = export_problem(model, input_example)
+            if problem is None:
+                try:
+                    return log_as(PT2)
+                except Exception as error:
+                    if not is_export_error(error):
+                        raise
+                    problem = f"torch.export failed: {type(error).__name__}"  # in MLflow's save
+            warnings.warn(
+                f"the model {name!r} is logged to MLflow as pickle, not as torch.export's "
+                f"pt2: {problem}. Loading it unpickles it and needs its classes.",
+                stacklevel=2,
             )
-        return info.model_uri
+            return log_as(PICKLE)
 
     def end_lost_trials(self, known_trial_ids: set[str]) -> list[str]:
         lost = sorted(set(self._children) - set(known_trial_ids))
@@ -352,12 +372,20 @@ def _predict(model: torch.nn.Module, inputs: np.ndarray) -> np.ndarray:
     import torch
 
     device = next(model.parameters(), torch.empty(0)).device
+    with _in_eval_mode(model), torch.no_grad():
+        outputs = model(torch.as_tensor(inputs, device=device))
+    return outputs.cpu().numpy()
+
+
+@contextmanager
+def _in_eval_mode(model: torch.nn.Module) -> Iterator[None]:
+    """The model in eval mode inside the block, in the mode it had after it."""
     was_training = model.training
     model.eval()
-    with torch.no_grad():
-        outputs = model(torch.as_tensor(inputs, device=device))
-    model.train(was_training)
-    return outputs.cpu().numpy()
+    try:
+        yield
+    finally:
+        model.train(was_training)
 
 
 def _truncate(text: str, limit: int) -> str:

@@ -137,6 +137,10 @@ class Tracker(ABC):
     ) -> str | None:
         """Log a trained model on the search's run and return its model URI.
 
+        The model is logged as it predicts (in eval mode) and keeps its own mode. MLflow gets
+        it in the ``pt2`` format where torch.export traces it for any batch size, else as
+        pickle with a warning that says why.
+
         Args:
             model: the model; its signature is inferred from ``input_example`` and its output.
             input_example: a few input rows, of the dtype the model expects.

@@ -16,6 +16,7 @@ from automl_nn.models import (
     list_model_families,
     model_family_defaults,
 )
+from automl_nn.tracking._model_format import traced_problem
 from automl_nn.vocabulary import ACTIVATIONS
 
 INPUT_SHAPES: dict[int, tuple[int, ...]] = {1: (13,), 2: (1, 40), 3: (1, 8, 8)}
@@ -110,6 +111,14 @@ def test_without_dropout_train_mode_is_deterministic(make_task, family, shape) -
     x = torch.randn(BATCH, *shape)
     assert torch.equal(model(x), model(x))
     assert not any(isinstance(module, nn.Dropout) for module in model.modules())
+
+
+@pytest.mark.parametrize(("family", "shape"), SUPPORTED)
+def test_torch_export_traces_it_for_any_batch_size(make_task, family, shape) -> None:
+    """What logging it to MLflow in the pt2 format (automl_nn.tracking) relies on."""
+    model = build_model({"family": family}, make_task(shape), dropout=0.2, batch_norm=True)
+    example = torch.randn(BATCH, *shape).numpy()
+    assert traced_problem(model.eval(), example) is None
 
 
 @pytest.mark.parametrize(("family", "shape"), SUPPORTED)

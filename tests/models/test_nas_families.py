@@ -15,6 +15,7 @@ from automl_nn.models import build_model, check_model_config, count_parameters
 from automl_nn.models._cell import EDGE_OPS, Cell, live_edges
 from automl_nn.models._chain import ResidualLinearBlock
 from automl_nn.models._resnet import ResidualBlock
+from automl_nn.tracking._model_format import traced_problem
 
 
 def modules_of(model: nn.Module, cls: type[nn.Module] | tuple[type[nn.Module], ...]) -> list:
@@ -335,3 +336,23 @@ def test_found_architecture_exports_with_torch_jit_trace(make_task, config, shap
     exported = torch.jit.load(buffer)
     other = torch.randn(3, *shape)
     assert torch.allclose(exported(other), model(other))
+
+
+SPATIAL_CHAIN_OPS = ("conv3", "conv5", "conv7", "dilconv3", "sepconv3", "residual")
+
+
+@pytest.mark.parametrize(
+    ("config", "shape"),
+    [
+        pytest.param(chain(*({"op": op, "width": 8} for op in SPATIAL_CHAIN_OPS), {"op": "skip"},
+                           {"op": "maxpool"}, {"op": "avgpool"}), (1, 40), id="chain-spatial"),
+        pytest.param(chain({"op": "linear", "width": 8}, {"op": "residual", "width": 8},
+                           {"op": "skip"}), (13,), id="chain-tabular"),
+        pytest.param(cell(list(EDGE_OPS) + ["conv3"]), (1, 8, 8), id="cell-every-edge-op"),
+    ],
+)  # fmt: skip
+def test_every_op_exports_with_torch_for_any_batch_size(config, shape) -> None:
+    """Models of any op, not only the defaults (which the model contract exports), log as pt2."""
+    task = type("Task", (), {"input_shape": shape, "kind": "multiclass", "num_classes": 3})
+    model = build_model(config, task(), batch_norm=True).eval()
+    assert traced_problem(model, torch.randn(4, *shape).numpy()) is None

@@ -202,10 +202,14 @@ def test_log_model_with_signature_and_registration(
 ) -> None:
     tracker = make_tracker()
     parent_id = tracker.open_search({})
-    model = torch.nn.Linear(3, 2)
+    # In train mode: the logged model predicts as in eval mode (no dropout), and the model
+    # given keeps its mode.
+    model = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Dropout(0.5)).train()
     inputs = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
 
     model_uri = tracker.log_model(model, input_example=inputs, registered_model_name=experiment)
+    assert model.training
+    model.eval()
 
     logged_model = client.get_logged_model(model_uri.removeprefix("models:/"))
     assert logged_model.source_run_id == parent_id
@@ -222,12 +226,50 @@ def test_log_model_with_signature_and_registration(
     signature = Model.load(local).signature
     assert signature.inputs.to_dict()[0]["tensor-spec"]["shape"] == (-1, 3)
     assert signature.outputs.to_dict()[0]["tensor-spec"]["shape"] == (-1, 2)
+    # MLflow's safe format: torch.export's graph, which serves any batch size.
+    assert (Path(local) / "data" / "model.pt2").is_file()
     loaded = mlflow.pytorch.load_model(local)
-    expected = model(torch.as_tensor(inputs)).detach().numpy()
-    np.testing.assert_allclose(loaded(torch.as_tensor(inputs)).detach().numpy(), expected)
+    for rows in (inputs, inputs[:1], np.concatenate([inputs, inputs])[:7]):
+        expected = model(torch.as_tensor(rows)).detach().numpy()
+        np.testing.assert_allclose(
+            loaded(torch.as_tensor(rows)).detach().numpy(), expected, rtol=1e-6
+        )
     (version,) = client.search_model_versions(f"name = '{experiment}'")
     assert version.run_id == parent_id
     assert version.source == model_uri
+
+
+class ValueBranching(torch.nn.Module):
+    """A model torch.export cannot trace: its forward branches on the values of its input."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.linear = torch.nn.Linear(3, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(x) if x.sum() > 0 else -self.linear(x)
+
+
+def test_a_model_torch_export_cannot_trace_is_logged_as_pickle_and_says_why(
+    make_tracker: MakeTracker, client: MlflowClient, tracking_uri: str, tmp_path: Path
+) -> None:
+    tracker = make_tracker()
+    tracker.open_search({})
+    model, inputs = ValueBranching(), np.ones((4, 3), dtype=np.float32)
+    with pytest.warns(UserWarning, match="logged to MLflow as pickle.*torch.export failed"):
+        model_uri = tracker.log_model(model, input_example=inputs, name="branching")
+    logged_model = client.get_logged_model(model_uri.removeprefix("models:/"))
+    local = mlflow.artifacts.download_artifacts(
+        artifact_uri=logged_model.artifact_location,
+        dst_path=str(tmp_path),
+        tracking_uri=tracking_uri,
+    )
+    assert not (Path(local) / "data" / "model.pt2").exists()
+    loaded = mlflow.pytorch.load_model(local)
+    assert isinstance(loaded, ValueBranching)
+    for sign in (1.0, -1.0):
+        rows = torch.full((2, 3), sign)
+        assert torch.equal(loaded(rows), model(rows))
 
 
 def test_close_search_stops_trials_left_open(make_tracker: MakeTracker, runs_of) -> None:
