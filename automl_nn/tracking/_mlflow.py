@@ -214,7 +214,7 @@ class MlflowTracker(Tracker):
                     registered_model_name=registered_model_name,
                     serialization_format=serialization_format,
                     # Named here, MLflow skips inferring them (seconds of import tracing).
-                    pip_requirements=_model_requirements(),
+                    pip_requirements=_model_requirements(serialization_format),
                 ).model_uri
 
         # The graph is traced as the model predicts: dropout off, batch norm's running stats.
@@ -353,8 +353,9 @@ def _run_status(trial_status: str) -> str:
     return "FAILED" if trial_status in FAILED_TRIAL_STATUSES else "FINISHED"
 
 
-def _model_requirements() -> list[str]:
-    """What loading a logged model needs: torch (without its +cpu label) and this package.
+def _model_requirements(serialization_format: str) -> list[str]:
+    """What loading a logged model needs: torch (without its +cpu label), and for a pickled
+    model this package too (a pt2 graph needs none of its classes).
 
     Read from the modules that run, not the installed distributions: a source tree on
     ``PYTHONPATH`` has no metadata, and ``ray job submit --working-dir .`` runs the checkout
@@ -365,6 +366,8 @@ def _model_requirements() -> list[str]:
     import automl_nn
 
     torch_version = torch.__version__.split("+")[0]
+    if serialization_format == PT2:
+        return [f"torch=={torch_version}"]
     return [f"torch=={torch_version}", f"automl_nn=={automl_nn.__version__}"]
 
 

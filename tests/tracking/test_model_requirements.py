@@ -21,7 +21,13 @@ def test_requirements_need_no_installed_metadata(monkeypatch: pytest.MonkeyPatch
         return installed_version(name)
 
     monkeypatch.setattr(importlib.metadata, "version", version_without_automl_nn)
-    assert _model_requirements() == [
-        f"torch=={torch.__version__.split('+')[0]}",
+    torch_version = torch.__version__.split("+")[0]
+    assert _model_requirements("pickle") == [
+        f"torch=={torch_version}",
         f"automl_nn=={automl_nn.__version__}",
     ]
+
+
+def test_a_pt2_model_needs_torch_alone() -> None:
+    """Its graph names no class of automl_nn, so serving it installs no automl_nn."""
+    assert _model_requirements("pt2") == [f"torch=={torch.__version__.split('+')[0]}"]
