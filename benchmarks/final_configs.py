@@ -41,6 +41,7 @@ from benchmarks.selection import (
     EPOCHS,
     FOLDS,
     candidate_configs,
+    data_set_label,
     split_benchmark_markdown,
     split_of,
     write_split_benchmark,
@@ -193,7 +194,7 @@ def summary_table(
 
 def _table_row(row: dict[str, Any], finals: Sequence[tuple[int, int]]) -> list[Any]:
     digits = 4 if row["mode"] == "max" else 0
-    cells = [f"{row['dataset']} ({'MSE' if row['mode'] == 'min' else 'acc.'})", row["splits"]]
+    cells = [data_set_label(row), row["splits"]]
     for final in (final_name(*f) for f in finals):
         cells.append(
             f"{row[f'{final}_mean_test']:.{digits}f} "

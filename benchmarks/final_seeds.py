@@ -41,7 +41,9 @@ from benchmarks.selection import (
     EPOCHS,
     FOLDS,
     candidate_configs,
+    data_set_label,
     first_by,
+    metric_text,
     split_benchmark_markdown,
     split_of,
     write_split_benchmark,
@@ -165,10 +167,10 @@ def summarize(datasets: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _table_row(row: dict[str, Any]) -> list[Any]:
     def metric(name: str) -> str:
-        return f"{row[name]:.{4 if row['mode'] == 'max' else 0}f}"
+        return metric_text(row, name)
 
     return [
-        f"{row['dataset']} ({'MSE' if row['mode'] == 'min' else 'acc.'})",
+        data_set_label(row),
         ", ".join(row["ranked_by"]),
         f"{row['kept']} of {row['configs']}",
         " / ".join(metric(f"{final}_mean_test") for final in FINALS),

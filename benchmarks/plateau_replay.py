@@ -35,6 +35,8 @@ from benchmarks.peers import is_better
 from benchmarks.selection import (
     EPOCHS,
     FOLDS,
+    data_set_label,
+    metric_text,
     split_benchmark_markdown,
     split_of,
     write_split_benchmark,
@@ -169,10 +171,10 @@ def summarize(datasets: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _table_row(row: dict[str, Any]) -> list[Any]:
     def metric(name: str) -> str:
-        return f"{row[name]:.{4 if row['mode'] == 'max' else 0}f}"
+        return metric_text(row, name)
 
     return [
-        f"{row['dataset']} ({'MSE' if row['mode'] == 'min' else 'acc.'})",
+        data_set_label(row),
         ", ".join(row["trials"]),
         f"{row['kept']} of {row['configs']}",
         f"{row['watching_strayed']} / {row['replaying_strayed']}",

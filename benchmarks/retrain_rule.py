@@ -41,7 +41,9 @@ from benchmarks._splits import FRESH_SPLITS, scored_metric
 from benchmarks.selection import (
     EPOCHS,
     candidate_configs,
+    data_set_label,
     first_by,
+    metric_text,
     split_benchmark_markdown,
     split_of,
     write_split_benchmark,
@@ -153,10 +155,10 @@ def summarize(datasets: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _table_row(row: dict[str, Any]) -> list[Any]:
     def metric(name: str) -> str:
-        return f"{row[name]:.{4 if row['mode'] == 'max' else 0}f}"
+        return metric_text(row, name)
 
     return [
-        f"{row['dataset']} ({'MSE' if row['mode'] == 'min' else 'acc.'})",
+        data_set_label(row),
         f"{row['stopped_early']} of {row['configs']}",
         f"{row['median_epochs']:g}",
         " / ".join(metric(f"{rule}_mean_test") for rule in RULES),

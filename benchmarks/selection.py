@@ -161,6 +161,23 @@ def write_split_benchmark(
     return payload
 
 
+def data_set_label(row: dict[str, Any]) -> str:
+    """A summary row's data set with what its figures are: ``wine (acc.)``, ``diabetes (MSE)``."""
+    return f"{row['dataset']} ({'MSE' if row['mode'] == 'min' else 'acc.'})"
+
+
+def metric_text(row: dict[str, Any], name: str) -> str:
+    """A summary row's metric ``name`` as its tables print it: accuracy to 4 places, MSE to 0.
+
+    Example:
+        >>> metric_text({"mode": "max", "test": 0.97368}, "test")
+        '0.9737'
+        >>> metric_text({"mode": "min", "test": 2599.4}, "test")
+        '2599'
+    """
+    return f"{row[name]:.{4 if row['mode'] == 'max' else 0}f}"
+
+
 def split_benchmark_markdown(payload: dict[str, Any], title: str, method: str, table: str) -> str:
     """A split benchmark's report: the title (and the run's kind), the method, table, machine."""
     kind = "QUICK (checks the machinery only)" if payload["quick"] else "full"
@@ -232,10 +249,10 @@ def summarize(datasets: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _table_row(row: dict[str, Any]) -> list[Any]:
     def metric(name: str) -> str:
-        return f"{row[name]:.{4 if row['mode'] == 'max' else 0}f}"
+        return metric_text(row, name)
 
     return [
-        f"{row['dataset']} ({'MSE' if row['mode'] == 'min' else 'acc.'})",
+        data_set_label(row),
         row["splits"],
         metric("holdout_first_test"),
         metric("cv_first_test"),

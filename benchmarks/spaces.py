@@ -33,6 +33,7 @@ from benchmarks.peers import ParameterSpec, is_better, peer_space
 from benchmarks.selection import (
     EPOCHS,
     candidate_configs,
+    data_set_label,
     split_benchmark_markdown,
     split_of,
     write_split_benchmark,
@@ -157,7 +158,7 @@ def to_markdown(payload: dict[str, Any]) -> str:
         ["data set", "split", "default space", "peers' space"],
         [
             [
-                f"{row['dataset']} ({'MSE' if row['mode'] == 'min' else 'acc.'})",
+                data_set_label(row),
                 row["split"],
                 *(_spread_cell(row[space], row["mode"]) for space in SPACES),
             ]
