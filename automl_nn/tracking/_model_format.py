@@ -11,6 +11,7 @@ that fails, with the reason.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -65,8 +66,23 @@ def traced_problem(model: torch.nn.Module, example: np.ndarray) -> str | None:
 
 
 def is_export_error(error: BaseException) -> bool:
-    """Whether an error raised while MLflow saved a ``pt2`` model came from torch's tracing."""
-    return type(error).__module__.split(".")[0] == "torch"
+    """Whether an error raised while MLflow saved a ``pt2`` model came from torch's tracing.
+
+    It did when torch raised it (a torch class, or any class raised in torch's code: tracing
+    raises AssertionError and RuntimeError too); MLflow's own errors, a store that is down,
+    are not.
+    """
+    import torch
+
+    if type(error).__module__.split(".")[0] == "torch":
+        return True
+    torch_folder = str(Path(torch.__file__).parent)
+    frame = error.__traceback__
+    while frame is not None:
+        if frame.tb_frame.f_code.co_filename.startswith(torch_folder):
+            return True
+        frame = frame.tb_next
+    return False
 
 
 def _is_trusted(module_class: type) -> bool:

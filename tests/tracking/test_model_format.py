@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from automl_nn.tracking._model_format import export_problem, is_export_error, traced_problem
@@ -69,8 +70,12 @@ def test_only_models_with_classes_from_elsewhere_are_traced_here() -> None:
 
 
 def test_errors_of_torch_are_export_errors_and_others_are_not() -> None:
-    try:
+    with pytest.raises(Exception) as traced:  # noqa: PT011 - whatever torch raises
         torch.export.export(ValueBranching(), (torch.ones(4, 3),))
-    except Exception as error:  # noqa: BLE001 - whatever torch raises
-        assert is_export_error(error)
-    assert not is_export_error(ConnectionError("the tracking server went away"))
+    assert is_export_error(traced.value)
+    with pytest.raises(RuntimeError) as raised_in_torch:  # a builtin class, raised in torch
+        torch.nn.Linear(3, 2)(torch.ones(2, 4))
+    assert is_export_error(raised_in_torch.value)
+    with pytest.raises(ConnectionError) as elsewhere:
+        raise ConnectionError("the tracking server went away")
+    assert not is_export_error(elsewhere.value)
