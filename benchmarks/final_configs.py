@@ -42,6 +42,7 @@ from benchmarks.selection import (
     FOLDS,
     candidate_configs,
     data_set_label,
+    metric_text,
     split_benchmark_markdown,
     split_of,
     write_split_benchmark,
@@ -193,11 +194,10 @@ def summary_table(
 
 
 def _table_row(row: dict[str, Any], finals: Sequence[tuple[int, int]]) -> list[Any]:
-    digits = 4 if row["mode"] == "max" else 0
     cells = [data_set_label(row), row["splits"]]
     for final in (final_name(*f) for f in finals):
         cells.append(
-            f"{row[f'{final}_mean_test']:.{digits}f} "
+            f"{metric_text(row, f'{final}_mean_test')} "
             f"({row[f'{final}_better']} / {row[f'{final}_worse']})"
         )
     return cells

@@ -46,6 +46,7 @@ from benchmarks.selection import (
     metric_text,
     split_benchmark_markdown,
     split_of,
+    summary_row,
     write_split_benchmark,
 )
 
@@ -154,11 +155,9 @@ def summarize(datasets: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per data set: the finals' tests averaged over splits, and the counts summed."""
     rows = []
     for dataset, found in datasets.items():
-        splits, mode = list(found["splits"].values()), found["mode"]
-        row: dict[str, Any] = {"dataset": dataset, "mode": mode, "splits": len(splits)}
+        counts = ("configs", "kept", "ensemble_better", "ensemble_worse")
+        row, splits = summary_row(dataset, found, counts)
         row["ranked_by"] = sorted({way for s in splits for way in s["ranked_by"]})
-        for count in ("configs", "kept", "ensemble_better", "ensemble_worse"):
-            row[count] = sum(s[count] for s in splits)
         for final in FINALS:
             for figure in ("mean_test", "winner_test"):
                 values = [s[f"{final}_{figure}"] for s in splits]
@@ -169,16 +168,13 @@ def summarize(datasets: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _table_row(row: dict[str, Any]) -> list[Any]:
-    def metric(name: str) -> str:
-        return metric_text(row, name)
-
     return [
         data_set_label(row),
         ", ".join(row.get("ranked_by", RANKED_BY_BEFORE_RECORDING)),
         f"{row['kept']} of {row['configs']}",
-        " / ".join(metric(f"{final}_mean_test") for final in FINALS),
+        " / ".join(metric_text(row, f"{final}_mean_test") for final in FINALS),
         f"{row['ensemble_better']} / {row['ensemble_worse']}",
-        " / ".join(metric(f"{final}_winner_test") for final in FINALS),
+        " / ".join(metric_text(row, f"{final}_winner_test") for final in FINALS),
     ]
 
 

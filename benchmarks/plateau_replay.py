@@ -39,6 +39,7 @@ from benchmarks.selection import (
     metric_text,
     split_benchmark_markdown,
     split_of,
+    summary_row,
     write_split_benchmark,
 )
 
@@ -46,6 +47,15 @@ NAME = "plateau_replay"
 FULL = {"datasets": ("breast_cancer", "diabetes", "wine"), "splits": (1, 2, 3, 4, 5), "configs": 8}
 QUICK = {"datasets": ("wine",), "splits": (1, 2), "configs": 3}
 FINALS = ("watching", "replaying")
+# The figures of a split that its data set's summary sums.
+COUNTS = (
+    "configs",
+    "kept",
+    "watching_strayed",
+    "replaying_strayed",
+    "replaying_better",
+    "replaying_worse",
+)
 # Rates within this relative distance are the same rate (a replayed scale is rate / base).
 SAME_RATE = 1e-9
 
@@ -150,18 +160,8 @@ def summarize(datasets: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per data set: the counts summed over splits, the strayed configs' mean tests."""
     rows = []
     for dataset, found in datasets.items():
-        splits, mode = list(found["splits"].values()), found["mode"]
-        row: dict[str, Any] = {"dataset": dataset, "mode": mode, "splits": len(splits)}
+        row, splits = summary_row(dataset, found, COUNTS)
         row["trials"] = sorted({way for s in splits for way in s["trials"]})
-        for count in (
-            "configs",
-            "kept",
-            "watching_strayed",
-            "replaying_strayed",
-            "replaying_better",
-            "replaying_worse",
-        ):
-            row[count] = sum(s[count] for s in splits)
         for final in FINALS:
             tests = [test for s in splits for test in s[f"{final}_strayed_tests"]]
             row[f"{final}_strayed_mean_test"] = statistics.fmean(tests) if tests else math.nan
@@ -170,15 +170,12 @@ def summarize(datasets: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _table_row(row: dict[str, Any]) -> list[Any]:
-    def metric(name: str) -> str:
-        return metric_text(row, name)
-
     return [
         data_set_label(row),
         ", ".join(row["trials"]),
         f"{row['kept']} of {row['configs']}",
         f"{row['watching_strayed']} / {row['replaying_strayed']}",
-        " / ".join(metric(f"{final}_strayed_mean_test") for final in FINALS),
+        " / ".join(metric_text(row, f"{final}_strayed_mean_test") for final in FINALS),
         f"{row['replaying_better']} / {row['replaying_worse']}",
     ]
 

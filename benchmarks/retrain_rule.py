@@ -46,6 +46,7 @@ from benchmarks.selection import (
     metric_text,
     split_benchmark_markdown,
     split_of,
+    summary_row,
     write_split_benchmark,
 )
 
@@ -137,10 +138,8 @@ def summarize(datasets: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per data set: the rules' tests averaged over splits, and the counts summed."""
     rows = []
     for dataset, found in datasets.items():
-        splits, mode = list(found["splits"].values()), found["mode"]
-        row: dict[str, Any] = {"dataset": dataset, "mode": mode, "splits": len(splits)}
-        for count in ("configs", "stopped_early", "validated_better", "validated_worse"):
-            row[count] = sum(s[count] for s in splits)
+        counts = ("configs", "stopped_early", "validated_better", "validated_worse")
+        row, splits = summary_row(dataset, found, counts)
         row["winners_stopped_early"] = sum(bool(s["winner_stopped_early"]) for s in splits)
         epochs = [s["median_epochs"] for s in splits if math.isfinite(s["median_epochs"])]
         row["median_epochs"] = statistics.median(epochs) if epochs else math.nan
@@ -154,16 +153,13 @@ def summarize(datasets: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _table_row(row: dict[str, Any]) -> list[Any]:
-    def metric(name: str) -> str:
-        return metric_text(row, name)
-
     return [
         data_set_label(row),
         f"{row['stopped_early']} of {row['configs']}",
         f"{row['median_epochs']:g}",
-        " / ".join(metric(f"{rule}_mean_test") for rule in RULES),
+        " / ".join(metric_text(row, f"{rule}_mean_test") for rule in RULES),
         f"{row['validated_better']} / {row['validated_worse']}",
-        " / ".join(metric(f"{rule}_winner_test") for rule in RULES),
+        " / ".join(metric_text(row, f"{rule}_winner_test") for rule in RULES),
         f"{row['winners_stopped_early']} of {row['splits']}",
     ]
 

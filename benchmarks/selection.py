@@ -161,6 +161,18 @@ def write_split_benchmark(
     return payload
 
 
+def summary_row(
+    dataset: str, found: dict[str, Any], counts: Sequence[str] = ()
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A data set's summary row begun (data set, mode, splits, ``counts`` summed over the
+    splits) and its splits' figures, which the benchmark's own summary goes on from."""
+    splits = list(found["splits"].values())
+    row: dict[str, Any] = {"dataset": dataset, "mode": found["mode"], "splits": len(splits)}
+    for count in counts:
+        row[count] = sum(s[count] for s in splits)
+    return row, splits
+
+
 def data_set_label(row: dict[str, Any]) -> str:
     """A summary row's data set with what its figures are: ``wine (acc.)``, ``diabetes (MSE)``."""
     return f"{row['dataset']} ({'MSE' if row['mode'] == 'min' else 'acc.'})"
@@ -229,8 +241,8 @@ def summarize(datasets: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per data set: means over splits, and on how many splits CV picked better."""
     rows = []
     for dataset, found in datasets.items():
-        splits, mode = list(found["splits"].values()), found["mode"]
-        row: dict[str, Any] = {"dataset": dataset, "mode": mode, "splits": len(splits)}
+        row, splits = summary_row(dataset, found)
+        mode = row["mode"]
         for name in ("best_test", "median_test"):
             row[name] = statistics.fmean(s[name] for s in splits)
         for ranking in RANKINGS:
@@ -248,20 +260,17 @@ def summarize(datasets: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _table_row(row: dict[str, Any]) -> list[Any]:
-    def metric(name: str) -> str:
-        return metric_text(row, name)
-
     return [
         data_set_label(row),
         row["splits"],
-        metric("holdout_first_test"),
-        metric("cv_first_test"),
+        metric_text(row, "holdout_first_test"),
+        metric_text(row, "cv_first_test"),
         f"{row['cv_first_better']} / {row['cv_first_worse']}",
-        metric(f"holdout_top{TOP}_test"),
-        metric(f"cv_top{TOP}_test"),
+        metric_text(row, f"holdout_top{TOP}_test"),
+        metric_text(row, f"cv_top{TOP}_test"),
         f"{row['holdout_spearman']:.2f}",
         f"{row['cv_spearman']:.2f}",
-        f"{metric('best_test')} / {metric('median_test')}",
+        f"{metric_text(row, 'best_test')} / {metric_text(row, 'median_test')}",
     ]
 
 
