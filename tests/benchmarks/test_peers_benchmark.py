@@ -315,6 +315,18 @@ def test_peer_models_fit_every_input_rank_and_start_in_training_mode(
     assert model.eval()(torch.zeros(3, *shape)).shape == (3, outputs or 1)
 
 
+def reported(
+    store: RunStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argv: list[str]
+) -> dict:
+    """The payload of ``python -m benchmarks.peers ARGV --report-only`` over ``store``, whose
+    report files go to ``tmp_path``."""
+    monkeypatch.setattr(benchmarks.peers, "RUNS", store)
+    for module in (benchmarks.peers, benchmarks._report):
+        monkeypatch.setattr(module, "RESULTS", tmp_path)
+    benchmarks.peers.main([*argv, "--report-only"])
+    return json.loads((tmp_path / "peers.json").read_text())
+
+
 def test_report_only_runs_nothing_and_reports_the_stored_searches(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -326,15 +338,12 @@ def test_report_only_runs_nothing_and_reports_the_stored_searches(
             | {"max_epochs": benchmarks.peers.MAX_EPOCHS, "curve": [[30.0, 0.99]]}
             | {"retrain_s": 55.0, "search_settings": today}
         )
-    monkeypatch.setattr(benchmarks.peers, "RUNS", store)
-    for module in (benchmarks.peers, benchmarks._report):
-        monkeypatch.setattr(module, "RESULTS", tmp_path)
     monkeypatch.setattr(benchmarks.peers, "one_search", lambda *args: pytest.fail("ran a search"))
-
     monkeypatch.setattr(benchmarks.peers, "start_ray", lambda: pytest.fail("started Ray"))
-    benchmarks.peers.main(["--datasets", "mnist1d", "digits", "--budgets", "600", "--report-only"])
+    payload = reported(
+        store, tmp_path, monkeypatch, ["--datasets", "mnist1d", "digits", "--budgets", "600"]
+    )
 
-    payload = json.loads((tmp_path / "peers.json").read_text())
     assert [(run["tool"], run["seed"]) for run in payload["runs"]] == [
         (DEFAULT_TOOL, seed) for seed in range(TARGET_SEEDS)
     ]
@@ -368,14 +377,12 @@ def test_stored_searches_made_with_other_defaults_are_left_out_and_named(
     store.append(run_record(DEFAULT_TOOL, "diabetes", 120, 2, 2620.0, 10.0) | common | one_seed)
     today = {"search_settings": {"metric": "val_mse", "cv_folds": 5, "retrain": rule}}
     store.append(run_record(DEFAULT_TOOL, "diabetes", 120, 3, 2600.0, 10.0) | common | today)
-    monkeypatch.setattr(benchmarks.peers, "RUNS", store)
-    for module in (benchmarks.peers, benchmarks._report):
-        monkeypatch.setattr(module, "RESULTS", tmp_path)
-    benchmarks.peers.main(
-        ["--datasets", "diabetes", "--budgets", "120", "--seeds", "0", "1", "2", "3"]
-        + ["--report-only"]
+    payload = reported(
+        store,
+        tmp_path,
+        monkeypatch,
+        ["--datasets", "diabetes", "--budgets", "120", "--seeds", "0", "1", "2", "3"],
     )
-    payload = json.loads((tmp_path / "peers.json").read_text())
     assert [run["seed"] for run in payload["runs"]] == [3]
     space = benchmarks.peers.DEFAULT_SPACE_BEFORE_RECORDING["diabetes"]  # still today's
     today_line = (
@@ -406,13 +413,12 @@ def test_searches_whose_plateau_winner_was_retrained_watching_are_left_out(
     for seed, winner in enumerate(winners):
         record = run_record(DEFAULT_TOOL, "diabetes", 120, seed, 2600.0, 10.0) | common
         store.append(record | settings | {"best_config": winner})
-    monkeypatch.setattr(benchmarks.peers, "RUNS", store)
-    for module in (benchmarks.peers, benchmarks._report):
-        monkeypatch.setattr(module, "RESULTS", tmp_path)
-    benchmarks.peers.main(
-        ["--datasets", "diabetes", "--budgets", "120", "--seeds", "0", "1", "--report-only"]
+    payload = reported(
+        store,
+        tmp_path,
+        monkeypatch,
+        ["--datasets", "diabetes", "--budgets", "120", "--seeds", "0", "1"],
     )
-    payload = json.loads((tmp_path / "peers.json").read_text())
     assert [run["seed"] for run in payload["runs"]] == [1]
     assert len(payload["left_out"]) == 1
     assert payload["left_out"][0].startswith("default diabetes 120 s seed 0 (ran with")
@@ -433,13 +439,12 @@ def test_cross_validated_class_searches_stored_before_the_tie_break_are_left_out
     for seed, settings in enumerate([before, today]):
         record = run_record(DEFAULT_TOOL, "breast_cancer", 120, seed, 0.96, 10.0)
         store.append(record | common | {"search_settings": settings})
-    monkeypatch.setattr(benchmarks.peers, "RUNS", store)
-    for module in (benchmarks.peers, benchmarks._report):
-        monkeypatch.setattr(module, "RESULTS", tmp_path)
-    benchmarks.peers.main(
-        ["--datasets", "breast_cancer", "--budgets", "120", "--seeds", "0", "1", "--report-only"]
+    payload = reported(
+        store,
+        tmp_path,
+        monkeypatch,
+        ["--datasets", "breast_cancer", "--budgets", "120", "--seeds", "0", "1"],
     )
-    payload = json.loads((tmp_path / "peers.json").read_text())
     assert [run["seed"] for run in payload["runs"]] == [1]
     assert len(payload["left_out"]) == 1
     assert payload["left_out"][0].startswith("default breast_cancer 120 s seed 0 (ran with")
@@ -457,12 +462,10 @@ def test_searches_stored_before_the_default_space_changed_are_left_out_by_data_s
         for seed, settings in enumerate([before, today]):
             record = run_record(DEFAULT_TOOL, dataset, 120, seed, 0.96, 10.0)
             store.append(record | common | {"search_settings": settings})
-    monkeypatch.setattr(benchmarks.peers, "RUNS", store)
-    for module in (benchmarks.peers, benchmarks._report):
-        monkeypatch.setattr(module, "RESULTS", tmp_path)
     datasets = ["--datasets", "digits", "breast_cancer"]
-    benchmarks.peers.main([*datasets, "--budgets", "120", "--seeds", "0", "1", "--report-only"])
-    payload = json.loads((tmp_path / "peers.json").read_text())
+    payload = reported(
+        store, tmp_path, monkeypatch, [*datasets, "--budgets", "120", "--seeds", "0", "1"]
+    )
     assert [(run["dataset"], run["seed"]) for run in payload["runs"]] == [
         ("digits", 1),
         ("breast_cancer", 0),
@@ -489,12 +492,8 @@ def test_rl_searches_stored_before_its_outlier_rule_are_left_out(
     for seed, settings in enumerate([stored_before, today]):
         record = run_record("rl_asha", "digits", 120, seed, 0.96, 10.0)
         store.append(record | common | {"search_settings": settings})
-    monkeypatch.setattr(benchmarks.peers, "RUNS", store)
-    for module in (benchmarks.peers, benchmarks._report):
-        monkeypatch.setattr(module, "RESULTS", tmp_path)
     grid = ["--datasets", "digits", "--budgets", "120", "--seeds", "0", "1", "--tools", "rl_asha"]
-    benchmarks.peers.main([*grid, "--report-only"])
-    payload = json.loads((tmp_path / "peers.json").read_text())
+    payload = reported(store, tmp_path, monkeypatch, grid)
 
     assert [run["seed"] for run in payload["runs"]] == [1]
     assert today["searcher_options"]["outlier_share"] == 0.1
@@ -515,12 +514,10 @@ def test_stored_searches_from_a_machine_of_another_speed_are_left_out_and_named(
     for seed, probe in enumerate([PROBE_S, PROBE_S * 1.1, PROBE_S * 2.6, None]):
         record = run_record(DEFAULT_TOOL, "mnist1d", 120, seed, 0.99, 30.0)
         store.append(record | common | {"search_settings": today, "speed_probe_s": probe})
-    monkeypatch.setattr(benchmarks.peers, "RUNS", store)
-    for module in (benchmarks.peers, benchmarks._report):
-        monkeypatch.setattr(module, "RESULTS", tmp_path)
     seeds = ["--seeds", "0", "1", "2", "3"]
-    benchmarks.peers.main(["--datasets", "mnist1d", "--budgets", "120", *seeds, "--report-only"])
-    payload = json.loads((tmp_path / "peers.json").read_text())
+    payload = reported(
+        store, tmp_path, monkeypatch, ["--datasets", "mnist1d", "--budgets", "120", *seeds]
+    )
     # The median of the three probes (0.275 s) is the report's speed: 0.65 s is 2.4x slower.
     assert [run["seed"] for run in payload["runs"]] == [0, 1]
     assert payload["settings"]["speed_probe_s"] == pytest.approx(PROBE_S * 1.1)
