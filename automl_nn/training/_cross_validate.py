@@ -111,8 +111,8 @@ def fold_indices(data: TaskData, k: int, *, seed: int = 0) -> FoldIndices:
 
 def folds_of(data: TaskData, indices: FoldIndices) -> list[TaskData]:
     """Copies of ``data`` whose train/val splits are the given positions in train+val."""
-    x = torch.cat([data.x_train, data.x_val])
-    y = torch.cat([data.y_train, data.y_val])
+    merged = data.merged_train_val()  # train first, then val: the positions' order
+    x, y = merged.x_train, merged.y_train
     return [
         data.with_train_val(x[train], y[train], x[val], y[val])
         for train, val in ((torch.as_tensor(t), torch.as_tensor(v)) for t, v in indices)
