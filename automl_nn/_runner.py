@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
 from ray.tune import Callback
 
 from automl_nn import __version__
@@ -140,18 +141,38 @@ def _run(plan: SearchPlan, tracker: Tracker, make_tuner: Any, nodes: int) -> Sea
                 f"in MLflow run {tracker.parent_run_id} and the search folder {plan.folder}"
             )
         if result.best_trial_id is None:
-            tracker.set_search_tags({"automl_nn.outcome": "no trial finished an epoch"})
-            warnings.warn(
-                "the search budget ran out before any trial finished an epoch; "
-                "give it more time (time_budget_s) or fewer, smaller trials",
-                stacklevel=3,
-            )
+            outcome, advice = no_winner(result.leaderboard, plan.metric)
+            tracker.set_search_tags({"automl_nn.outcome": outcome})
+            warnings.warn(advice, stacklevel=3)
         result.log_summary()
     except BaseException:
         tracker.close_search("KILLED" if _interrupted() else "FAILED")
         raise
     tracker.close_search("FINISHED")
     return result
+
+
+def no_winner(leaderboard: pd.DataFrame, metric: str) -> tuple[str, str]:
+    """(outcome tag, advice) for a search that ended without a usable trial (none failed all).
+
+    Either its trials diverged (their loss became NaN or infinite, so no trial holds a finite
+    ``metric``) or the budget ran out before any trial finished an epoch.
+    """
+    statuses = leaderboard.get("status", pd.Series(dtype=str))
+    diverged = int((statuses == "diverged").sum())
+    if diverged:
+        return (
+            "no trial has a finite metric",
+            f"no trial ended with a finite {metric}: {diverged} of {len(statuses)} trials "
+            "diverged (their loss became NaN or infinite) and the others failed or never "
+            "finished an epoch; lower the space's learning rates or add gradient clipping "
+            "(regularization.grad_clip)",
+        )
+    return (
+        "no trial finished an epoch",
+        "the search budget ran out before any trial finished an epoch; "
+        "give it more time (time_budget_s) or fewer, smaller trials",
+    )
 
 
 class TrialRecorder(Callback):

@@ -452,6 +452,7 @@ def _specialized_space(
     specialized = loaded.specialize(task=data.kind, input_kind=data.input_kind)
     where = str(loaded.source or "space")
     for config in specialized.covering_configs():
+        _refuse_searched_epochs(config, max_epochs, where)
         try:
             check_config(trial_config(config, max_epochs), data)
         except ConfigError as error:
@@ -463,6 +464,22 @@ def _specialized_space(
                 where=where,
             ) from None
     return specialized
+
+
+def _refuse_searched_epochs(config: dict[str, Any], max_epochs: int, where: str) -> None:
+    """A space may not set ``training.epochs``: every trial trains up to the search's
+    ``max_epochs`` (early stopping and the scheduler end trials sooner), which would replace
+    the space's value without a word."""
+    epochs = config.get("training", {}).get("epochs")
+    if epochs is not None:
+        raise SpaceError(
+            "training.epochs",
+            epochs,
+            f"no training.epochs in a search space: every trial trains up to max_epochs (now "
+            f"{max_epochs}; set max_epochs=... or --max-epochs), and early stopping or the "
+            "scheduler ends it sooner",
+            where=where,
+        )
 
 
 def _resources(resources: dict[str, float] | None) -> dict[str, float]:

@@ -38,7 +38,7 @@ from automl_nn.defaults import (
     DEFAULT_SCHEDULER,
     DEFAULT_SEARCHER,
 )
-from automl_nn.errors import AutomlNNError, ConfigError, SearchError
+from automl_nn.errors import AutomlNNError, ConfigError, SearchError, TrackingWriteError
 
 if TYPE_CHECKING:
     from automl_nn.data import TaskData
@@ -447,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(stop.code or EXIT_OK)
     try:
         return args.handler(args)
-    except SearchError as error:  # the input was fine; the search itself failed
+    except (SearchError, TrackingWriteError) as error:  # the input was fine; the run failed
         _traceback_if(args.debug)
         return _report(str(error), EXIT_FAILURE)
     except AutomlNNError as error:

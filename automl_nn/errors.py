@@ -24,6 +24,7 @@ __all__ = [
     "SearchError",
     "SpaceError",
     "TrackingError",
+    "TrackingWriteError",
     "one_of",
 ]
 
@@ -64,6 +65,10 @@ class DataError(_FieldError):
 
 class TrackingError(AutomlNNError):
     """The MLflow tracking store cannot be used (unreachable URI, bad experiment)."""
+
+
+class TrackingWriteError(TrackingError):
+    """The tracking store refused a write while a search ran: a failure, not bad input."""
 
 
 class SearchError(AutomlNNError):

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from automl_nn.errors import TrackingError
+from automl_nn.errors import TrackingWriteError
 from automl_nn.tracking._tracker import (
     Scalar,
     Tracker,
@@ -48,7 +48,7 @@ class BackgroundTracker(Tracker):
     until the queue is empty (:meth:`flush`) and then calls ``inner`` itself.
 
     A queued call that raises does not stop the ones after it; the first such error is raised
-    again, as :class:`TrackingError`, by the next call that waits. :meth:`close_search` waits
+    again, as :class:`TrackingWriteError`, by the next call that waits. :meth:`close_search` waits
     for everything and stops the thread; a tracker used after it starts a new one.
 
     Args:
@@ -166,7 +166,9 @@ class BackgroundTracker(Tracker):
         self.inner.flush()
         error, self._error = self._error, None
         if error is not None:
-            raise TrackingError(f"a tracking call failed in the background: {error}") from error
+            raise TrackingWriteError(
+                f"a tracking call failed in the background: {error}"
+            ) from error
 
     def wait(self) -> None:
         """Wait until every queued call ran; an error stays for the next :meth:`flush`."""

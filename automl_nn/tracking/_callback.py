@@ -35,7 +35,7 @@ _END_OF_FIT: dict[str, tuple[str, str | None]] = {
     "running": ("stopped_early", "stopped by the scheduler"),
     "completed": ("completed", None),
     "early_stopping": ("completed", "early stopping"),
-    "diverged": ("diverged", None),
+    "diverged": ("diverged", "the loss became NaN or infinite"),
     "timed_out": ("timed_out", "the trial ran past trial_timeout_s"),
 }
 

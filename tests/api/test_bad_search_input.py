@@ -61,6 +61,8 @@ BAD_INPUTS = [
     ("wine", {"loss": {"name": "mse"}}, {}, SpaceError, "loss.name"),
     ("diabetes", {"loss": {"name": "cross_entropy"}}, {}, SpaceError, "loss.name"),
     ("wine", {"training": {"batch_size": 0}}, {}, SpaceError, "training.batch_size"),
+    ("wine", {"training": {"epochs": 30}}, {}, SpaceError, "training.epochs"),
+    ("wine", {"training": {"epochs": {"choice": [10, 30]}}}, {}, SpaceError, "training.epochs"),
     (42, TINY_SPACE, {}, ConfigError, "data"),
 ]  # fmt: skip
 

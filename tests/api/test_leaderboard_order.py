@@ -58,3 +58,15 @@ def test_a_tie_break_that_is_the_metric_itself_or_missing_changes_nothing() -> N
     without = TIED.drop(columns=TIE_BREAK_METRIC)
     board = sorted_leaderboard(without, "val_accuracy", "max", tie_break=TIE_BREAK_METRIC)
     assert board.trial_id.tolist() == ["first", "second", "third", "no_loss", "worse"]
+
+
+def test_a_search_without_a_winner_says_whether_its_trials_diverged_or_ran_out() -> None:
+    from automl_nn._runner import no_winner
+
+    diverged = pd.DataFrame({"status": ["diverged", "stopped_early", "failed"]})
+    outcome, advice = no_winner(diverged, "val_mse")
+    assert outcome == "no trial has a finite metric"
+    assert "no trial ended with a finite val_mse: 1 of 3 trials diverged" in advice
+    outcome, advice = no_winner(pd.DataFrame({"status": ["stopped_early"]}), "val_mse")
+    assert outcome == "no trial finished an epoch" and "time_budget_s" in advice
+    assert no_winner(pd.DataFrame(), "val_mse")[0] == "no trial finished an epoch"

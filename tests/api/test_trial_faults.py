@@ -58,7 +58,7 @@ def test_each_fault_has_its_status_and_reason_and_the_search_goes_on(store) -> N
         elif kind == "slow":
             assert status == "timed_out"
         elif kind == "diverge":
-            assert status == "diverged"
+            assert status == "diverged" and reasons[trial_id] == "the loss became NaN or infinite"
         else:
             assert status == "completed"
     assert sorted(behaviour.fillna("mlp")) == sorted(
@@ -83,3 +83,18 @@ def test_a_search_whose_every_trial_fails_raises_and_marks_the_parent_failed(sto
     assert len(parents) == 1 and len(children) == 2
     parent = MlflowClient(store["tracking_uri"]).get_run(parents[0].info.run_id)
     assert parent.info.status == "FAILED"
+
+
+def test_a_search_whose_every_trial_diverges_warns_so_and_tags_the_parent(store) -> None:
+    from mlflow.tracking import MlflowClient
+
+    space = {"model": {"family": "faulty", "behaviour": "diverge"}, "training": {"batch_size": 16}}
+    with pytest.warns(UserWarning, match=r"no trial ended with a finite val_accuracy: 2 of 2"):
+        result = search("wine", space, searcher="random", scheduler="fifo", num_trials=2,
+                        max_epochs=1, plugins=[PLUGIN], cv_folds=None, **store)  # fmt: skip
+    assert result.best_trial_id is None
+    assert set(result.leaderboard.status) == {"diverged"}
+    assert set(result.leaderboard.reason) == {"the loss became NaN or infinite"}
+    parents, _ = parent_and_children(store["tracking_uri"], store["experiment"])
+    parent = MlflowClient(store["tracking_uri"]).get_run(parents[0].info.run_id)
+    assert parent.data.tags["automl_nn.outcome"] == "no trial has a finite metric"

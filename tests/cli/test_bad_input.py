@@ -97,3 +97,17 @@ def test_a_failure_that_is_not_bad_input_exits_1_with_a_hint(tmp_path: Path) -> 
     debug = run_cli(*argv, "--debug")
     assert debug.code == 1
     assert "Traceback" in debug.err
+
+
+def test_a_tracking_store_that_fails_during_a_search_exits_1_not_2(monkeypatch) -> None:
+    """A write refused mid-search is a failure of the run, not bad input (exit 2)."""
+    import automl_nn.api
+    from automl_nn.errors import TrackingWriteError
+
+    def refused(*args, **kwargs):
+        raise TrackingWriteError("a tracking call failed in the background: the store is down")
+
+    monkeypatch.setattr(automl_nn.api, "search", refused)
+    run = run_cli("search", "--dataset", "wine")
+    assert run.code == 1
+    assert run.err.splitlines()[-1].endswith("the store is down")

@@ -13,7 +13,7 @@ import pytest
 from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
 
-from automl_nn.errors import TrackingError
+from automl_nn.errors import TrackingError, TrackingWriteError
 from automl_nn.tracking import BackgroundTracker, MlflowTracker, NullTracker, TrackingCallback
 
 PARENT_TAG = "mlflow.parentRunId"
@@ -104,7 +104,7 @@ def test_a_failed_write_is_raised_by_the_next_wait_and_the_rest_still_run() -> N
     tracker.trial_started("bad", {})
     tracker.trial_started("good", {})
 
-    with pytest.raises(TrackingError, match="store refused trial_started of bad"):
+    with pytest.raises(TrackingWriteError, match="store refused trial_started of bad"):
         tracker.flush()
     assert inner.calls == [("trial_started", "good", {})]
     tracker.flush()  # raised once: the error is not repeated

@@ -33,7 +33,7 @@ EXPECTED = {
     "completed": ("completed", None, "FINISHED"),
     "early_stopping": ("completed", "early stopping", "FINISHED"),
     "scheduler_stop": ("stopped_early", "stopped by the scheduler", "FINISHED"),
-    "diverged": ("diverged", None, "FINISHED"),
+    "diverged": ("diverged", "the loss became NaN or infinite", "FINISHED"),
     "error": ("failed", "ValueError: boom", "FAILED"),
 }
 
