@@ -153,9 +153,9 @@ def _run(plan: SearchPlan, tracker: Tracker, make_tuner: Any, nodes: int) -> Sea
 
 
 def no_winner(leaderboard: pd.DataFrame, metric: str) -> tuple[str, str]:
-    """(outcome tag, advice) for a search that ended without a usable trial (none failed all).
+    """(outcome tag, advice) for a search that ended without a usable trial, not all failed.
 
-    Either its trials diverged (their loss became NaN or infinite, so no trial holds a finite
+    Either trials diverged (their loss became NaN or infinite, so no trial holds a finite
     ``metric``) or the budget ran out before any trial finished an epoch.
     """
     statuses = leaderboard.get("status", pd.Series(dtype=str))

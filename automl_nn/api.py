@@ -467,9 +467,11 @@ def _specialized_space(
 
 
 def _refuse_searched_epochs(config: dict[str, Any], max_epochs: int, where: str) -> None:
-    """A space may not set ``training.epochs``: every trial trains up to the search's
-    ``max_epochs`` (early stopping and the scheduler end trials sooner), which would replace
-    the space's value without a word."""
+    """Refuse a space that sets ``training.epochs``, which ``max_epochs`` would replace.
+
+    Every trial trains up to the search's ``max_epochs`` (early stopping and the scheduler
+    end trials sooner), so the space's value would be dropped without a word.
+    """
     epochs = config.get("training", {}).get("epochs")
     if epochs is not None:
         raise SpaceError(
