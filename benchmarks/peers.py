@@ -891,7 +891,10 @@ def run(
     Within a (data set, budget, seed) the tools run one after the other, in an order rotated
     by the seed's position, so that a drifting machine load falls on each tool in turn.
     Searches already in ``peers_runs.jsonl`` are not run again; with ``report_only`` none
-    runs, and the report covers the stored searches of the chosen grid.
+    runs, and the report covers the stored searches of the chosen grid. A search this call
+    runs is held to the same speed rule as a stored one: when the machine's speed probe
+    before it is more than ``SPEED_TOLERANCE`` off the call's, it is stored but left out
+    and named, and the next run runs it again.
     """
     from automl_nn.defaults import DEFAULT_MAX_EPOCHS
 
@@ -919,9 +922,13 @@ def run(
                     if key not in stored:
                         start_ray()
                         data = data or _dataset(dataset)
-                        stored[key] = one_search(tool, data, budget, seed)
+                        ran = one_search(tool, data, budget, seed)
                         if not quick:
-                            RUNS.append(stored[key])
+                            RUNS.append(ran)
+                        if not (quick or same_speed(ran, speed)):  # the machine drifted
+                            superseded.append(ran)  # named, and run again by the next run
+                            continue
+                        stored[key] = ran
                     runs.append(stored[key])
     rows = summarize(runs, chosen["tools"])
     payload = {

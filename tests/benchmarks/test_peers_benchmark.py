@@ -546,3 +546,32 @@ def test_same_speed_allows_the_tolerance_either_way_and_needs_both_probes() -> N
     assert not benchmarks.peers.same_speed({"speed_probe_s": 1.0}, tolerance * 1.01)
     assert not benchmarks.peers.same_speed({}, 1.0)
     assert not benchmarks.peers.same_speed({"speed_probe_s": 1.0}, None)
+
+
+def test_a_search_run_while_the_machine_drifted_is_stored_but_left_out_and_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = RunStore(tmp_path / "peers_runs.jsonl")
+    monkeypatch.setattr(benchmarks.peers, "RUNS", store)
+    for module in (benchmarks.peers, benchmarks._report):
+        monkeypatch.setattr(module, "RESULTS", tmp_path)
+    monkeypatch.setattr(benchmarks.peers, "speed_probe_s", lambda: PROBE_S)
+    monkeypatch.setattr(benchmarks.peers, "start_ray", lambda: None)
+    today = benchmarks.peers.settings_today({"tool": DEFAULT_TOOL, "dataset": "mnist1d"})
+    probes = {0: PROBE_S * 1.2, 1: PROBE_S * 1.3}  # seed 1's search ran on a slower machine
+
+    def one_search(tool: str, data: object, budget: float, seed: int) -> dict:
+        record = run_record(tool, "mnist1d", budget, seed, 0.99, 30.0)
+        extra = {"max_epochs": benchmarks.peers.MAX_EPOCHS, "curve": [[30.0, 0.99]]}
+        return record | extra | {"search_settings": today, "speed_probe_s": probes[seed]}
+
+    monkeypatch.setattr(benchmarks.peers, "one_search", one_search)
+    argv = ["--datasets", "mnist1d", "--budgets", "120", "--seeds", "0", "1"]
+    benchmarks.peers.main([*argv, "--tools", DEFAULT_TOOL])
+    payload = json.loads((tmp_path / "peers.json").read_text())
+
+    assert [run["seed"] for run in payload["runs"]] == [0]
+    assert payload["left_out"] == [
+        "default mnist1d 120 s seed 1 (machine speed probe 0.325 s, the others' 0.25 s)"
+    ]
+    assert [record["seed"] for record in store.load()] == [0, 1]  # both kept for later
