@@ -315,14 +315,19 @@ def test_peer_models_fit_every_input_rank_and_start_in_training_mode(
     assert model.eval()(torch.zeros(3, *shape)).shape == (3, outputs or 1)
 
 
+def redirect_store(store: RunStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The benchmark's stored searches are ``store``'s and its report files go to ``tmp_path``."""
+    monkeypatch.setattr(benchmarks.peers, "RUNS", store)
+    for module in (benchmarks.peers, benchmarks._report):
+        monkeypatch.setattr(module, "RESULTS", tmp_path)
+
+
 def reported(
     store: RunStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argv: list[str]
 ) -> dict:
     """The payload of ``python -m benchmarks.peers ARGV --report-only`` over ``store``, whose
     report files go to ``tmp_path``."""
-    monkeypatch.setattr(benchmarks.peers, "RUNS", store)
-    for module in (benchmarks.peers, benchmarks._report):
-        monkeypatch.setattr(module, "RESULTS", tmp_path)
+    redirect_store(store, tmp_path, monkeypatch)
     benchmarks.peers.main([*argv, "--report-only"])
     return json.loads((tmp_path / "peers.json").read_text())
 
@@ -552,9 +557,7 @@ def test_a_search_run_while_the_machine_drifted_is_stored_but_left_out_and_named
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = RunStore(tmp_path / "peers_runs.jsonl")
-    monkeypatch.setattr(benchmarks.peers, "RUNS", store)
-    for module in (benchmarks.peers, benchmarks._report):
-        monkeypatch.setattr(module, "RESULTS", tmp_path)
+    redirect_store(store, tmp_path, monkeypatch)
     monkeypatch.setattr(benchmarks.peers, "speed_probe_s", lambda: PROBE_S)
     monkeypatch.setattr(benchmarks.peers, "start_ray", lambda: None)
     today = benchmarks.peers.settings_today({"tool": DEFAULT_TOOL, "dataset": "mnist1d"})
