@@ -213,7 +213,9 @@ def search(
         storage_path: folder (or ``s3://`` URI) holding one folder per search. On a cluster
             of several nodes it must be reachable from every node: a URI, or a local path
             that is shared (NFS) and marked so with ``shared_storage=True``.
-        registered_model_name: register the best model in MLflow's registry under this name.
+        registered_model_name: register the best trial's model (and the final model of
+            :meth:`SearchResult.retrain_best`) in MLflow's registry under this name, each
+            version under the alias of its name (``models:/NAME@final_model``).
         searcher_options: searcher settings: ``optimizer`` for nevergrad (NGOpt by
             default); ``sampler`` for optuna (tpe, random, cmaes, gp); ``population_size``,
             ``sample_size``, ``num_bins`` for evolution; ``lr``, ``batch_size``,

@@ -352,7 +352,10 @@ def _add_tracking_flags(group: argparse._ArgumentGroup) -> None:
         help="MLflow experiment name, also names the search folder (default: %(default)s)",
     )
     group.add_argument(
-        "--register-model", metavar="NAME", help="register the best model in MLflow under NAME"
+        "--register-model",
+        metavar="NAME",
+        help="register the best trial's model and the final model in MLflow under NAME "
+        "(aliases best_trial_model and final_model)",
     )
     group.add_argument(
         "--no-retrain", action="store_true", help="skip retraining and testing the best config"

@@ -204,7 +204,7 @@ class MlflowTracker(Tracker):
         def log_as(serialization_format: str) -> str:
             # mlflow.pytorch writes through MLflow's global tracking URI (artifacts, registry).
             with _use_tracking_uri(self.tracking_uri):
-                return mlflow.pytorch.log_model(
+                logged = mlflow.pytorch.log_model(
                     model,
                     name=name,
                     run_id=run_id,
@@ -215,7 +215,14 @@ class MlflowTracker(Tracker):
                     serialization_format=serialization_format,
                     # Named here, MLflow skips inferring them (seconds of import tracing).
                     pip_requirements=_model_requirements(serialization_format),
-                ).model_uri
+                )
+            if registered_model_name is not None:
+                # The alias follows the newest version: models:/NAME@final_model is the
+                # latest search's final model, whatever its version number.
+                self._client.set_registered_model_alias(
+                    registered_model_name, name, logged.registered_model_version
+                )
+            return logged.model_uri
 
         # The graph is traced as the model predicts: dropout off, batch norm's running stats.
         with _in_eval_mode(model):

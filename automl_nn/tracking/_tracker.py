@@ -144,7 +144,9 @@ class Tracker(ABC):
         Args:
             model: the model; its signature is inferred from ``input_example`` and its output.
             input_example: a few input rows, of the dtype the model expects.
-            registered_model_name: also register the model under this name when given.
+            registered_model_name: also register the model under this name when given, and
+                point the registered model's alias ``name`` at the new version
+                (``models:/NAME@final_model`` loads the newest final model).
             name: the model's name within the run.
         """
 

@@ -96,8 +96,9 @@ def test_parent_run_holds_settings_artifacts_tags_and_best_model(finished) -> No
     assert parent.data.tags["automl_nn.best_trial_id"] == result.best_trial_id
     artifacts = {a.path for a in client.list_artifacts(result.mlflow_parent_run_id)}
     assert {"space.yaml", "data.json", "leaderboard.csv", "learning_curves.png"} <= artifacts
-    versions = client.search_model_versions("name='wine-classifier'")
-    assert len(versions) >= 1
+    # The registry's alias names the version: models:/wine-classifier@best_trial_model.
+    best = client.get_model_version_by_alias("wine-classifier", "best_trial_model")
+    assert best.run_id == result.mlflow_parent_run_id
 
 
 def test_search_result_leaderboard_and_best(finished) -> None:
@@ -120,10 +121,16 @@ def test_retrain_best_tests_on_the_held_out_split_and_logs_it(finished, tmp_path
     result, uri = finished
     final = result.retrain_best(epochs=3)
     assert {"test_accuracy", "test_f1", "test_loss"} <= set(final.test_metrics)
-    parent = MlflowClient(uri).get_run(result.mlflow_parent_run_id)
+    client = MlflowClient(uri)
+    parent = client.get_run(result.mlflow_parent_run_id)
     assert parent.data.metrics["test_accuracy"] == pytest.approx(
         final.test_metrics["test_accuracy"]
     )
+    # The final model is the newest version, under its own alias; the best trial's keeps its.
+    final_version = client.get_model_version_by_alias("wine-classifier", "final_model")
+    best_version = client.get_model_version_by_alias("wine-classifier", "best_trial_model")
+    assert int(final_version.version) > int(best_version.version)
+    assert final_version.run_id == result.mlflow_parent_run_id
     folder = result.export(tmp_path / "export")
     scripted = torch.jit.load(str(folder / "model.pt"))
     x = result.data.x_test[:5]

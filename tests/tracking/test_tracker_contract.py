@@ -238,6 +238,12 @@ def test_log_model_with_signature_and_registration(
     (version,) = client.search_model_versions(f"name = '{experiment}'")
     assert version.run_id == parent_id
     assert version.source == model_uri
+    # The model's name is the registry alias of its newest version: a second log moves it.
+    assert client.get_model_version_by_alias(experiment, "model").version == version.version
+    tracker.log_model(model, input_example=inputs, registered_model_name=experiment)
+    tracker.flush()
+    newest = client.get_model_version_by_alias(experiment, "model")
+    assert int(newest.version) == int(version.version) + 1
 
 
 class ValueBranching(torch.nn.Module):
