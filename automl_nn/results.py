@@ -38,6 +38,8 @@ FAILED_STATUSES = ("failed", "timed_out")
 # and 66 % on wine (benchmarks/tie_break.md), so it ranks first. On digits' validation split
 # it did in 41 %, so there the earlier trial still comes first.
 TIE_BREAK_METRIC = "val_log_loss"
+# retrain_best passes over at most this many trials whose config diverged on retraining.
+MAX_DIVERGED_RETRAINS = 3
 # The leaderboard's first columns, then the metric, its best, other metrics and the config.
 LEADERBOARD_COLUMNS = ("trial_id", "trial_number", "status", "reason", "epochs", "seconds")
 
@@ -60,6 +62,8 @@ class SearchResult:
         mlflow_parent_run_id: the search's MLflow parent run.
         experiment_path: the search's folder or URI (Ray Tune's experiment, checkpoints).
         final: the retrained final model, once :meth:`retrain_best` ran.
+        final_trial_ids: the trials whose configs ``final`` was retrained from (the best
+            trial's alone, unless ``top_k`` or a config that diverged on retraining).
         cv_folds: the folds of train+val each trial cross-validated on (None: the trials
             validated on the validation split).
         tie_break: the column that orders trials tied on ``metric`` (``val_log_loss`` when
@@ -84,6 +88,7 @@ class SearchResult:
     tracker: Tracker | None = field(default=None, repr=False)
     registered_model_name: str | None = None
     final: FitResult | None = field(default=None, repr=False)
+    final_trial_ids: list[str] = field(default_factory=list)
     cv_folds: int | None = None
     tie_break: str | None = None
     trial_configs: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
@@ -315,6 +320,12 @@ class SearchResult:
         at the same cost (``benchmarks/results/final_configs_searches.md``: a searcher's
         top trials are near copies of each other, so seeds add more than configs).
 
+        A config whose every retrained model diverges (its loss became NaN or infinite on
+        train+val, from seeds other than its trial's) gives its place to the next trial of
+        the leaderboard, with a warning, for up to ``MAX_DIVERGED_RETRAINS`` trials; when
+        none is left, SearchError. A model that diverged among others that did not is left
+        out of their ensemble.
+
         The test split is used here for the first time. ``test_metrics`` of the returned
         FitResult holds ``test_accuracy`` (and the rest) or ``test_mse`` and friends.
         With several configs, ``test_loss`` is the ensemble's cross-entropy (classes) or
@@ -339,21 +350,9 @@ class SearchResult:
                 "epochs", epochs, "an integer >= 1, or None for the epochs the best trial trained"
             )
         count = resolve_retrain_seeds(seeds, self.cv_folds, self.data)
-        trial_ids = self.top_trial_ids(check_retrain_top_k(top_k))
-        configs = [self.config_of(trial_id) for trial_id in trial_ids]
-        retrained = [
-            retrain_config(
-                config,
-                self.data,
-                epochs=epochs or self.trial_epochs(trial_id),
-                schedule_epochs=epochs or self.max_epochs,
-                seed=self.seed,
-                seeds=count,
-                device=device,
-                trial_learning_rates=self.trial_learning_rates(trial_id),
-            )
-            for trial_id, config in zip(trial_ids, configs, strict=True)
-        ]
+        trial_ids, retrained = self._retrain_top_configs(
+            check_retrain_top_k(top_k), count, epochs, device
+        )
         classification = self.data.kind != "regression"
         final = config_ensemble_result(retrained, classification=classification)
         loss = final.config["loss"] if len(retrained) == 1 else ensemble_loss(classification)
@@ -361,7 +360,7 @@ class SearchResult:
             f"test_{name}": value
             for name, value in evaluate(final.model, self.data, "test", loss=loss).items()
         }
-        self.final = final
+        self.final, self.final_trial_ids = final, trial_ids
         if self.tracker is not None and self.tracker.parent_run_id is not None:
             self.tracker.search_metrics(final.test_metrics, step=0)
             self.tracker.set_search_tags(
@@ -377,6 +376,39 @@ class SearchResult:
                 name="final_model",
             )
         return final
+
+    def _retrain_top_configs(
+        self,
+        wanted: int,
+        seeds: int,
+        epochs: int | None,
+        device: str | torch.device | None,
+    ) -> tuple[list[str], list[FitResult]]:
+        """The ids and retrained results of the leaderboard's first ``wanted`` trials whose
+        configs did not diverge on retraining (see :func:`check_retrained`)."""
+        trial_ids: list[str] = []
+        retrained: list[FitResult] = []
+        diverged: list[str] = []
+        for trial_id in self.top_trial_ids(wanted + MAX_DIVERGED_RETRAINS):
+            if len(retrained) == wanted:
+                break
+            result = retrain_config(
+                self.config_of(trial_id),
+                self.data,
+                epochs=epochs or self.trial_epochs(trial_id),
+                schedule_epochs=epochs or self.max_epochs,
+                seed=self.seed,
+                seeds=seeds,
+                device=device,
+                trial_learning_rates=self.trial_learning_rates(trial_id),
+            )
+            if result.status == "diverged":  # every seed's loss became NaN or infinite
+                diverged.append(trial_id)
+            else:
+                trial_ids.append(trial_id)
+                retrained.append(result)
+        check_retrained(trial_ids, diverged, seeds)
+        return trial_ids, retrained
 
     def export(self, path: str | Path) -> Path:
         """Write the final model as TorchScript (``model.pt``) with its config (``config.json``).
@@ -455,6 +487,28 @@ def retrain_config(
             on_epoch=lambda epoch, _metrics: epoch >= epochs,
         ),
         range(seed, seed + seeds),
+    )
+
+
+def check_retrained(kept: Sequence[str], diverged: Sequence[str], seeds: int) -> None:
+    """Warn of the trials whose config diverged on retraining; SearchError when none is left.
+
+    A config can train in its trial and diverge from other seeds on train+val (a high rate
+    without gradient clipping is the usual cause): ``retrain_best`` passes over it to the
+    next trial of the leaderboard, up to :data:`MAX_DIVERGED_RETRAINS` times.
+    """
+    if not diverged:
+        return
+    advice = "set regularization.grad_clip or lower optimizer.lr in the space"
+    what = f"every model retrained from trial(s) {', '.join(diverged)} ({seeds} seed(s))"
+    if not kept:
+        raise SearchError(
+            f"{what} diverged (the loss became NaN or infinite): no final model; {advice}"
+        )
+    warnings.warn(
+        f"{what} diverged (the loss became NaN or infinite); the final model is retrained "
+        f"from trial(s) {', '.join(kept)}, next on the leaderboard; {advice}",
+        stacklevel=3,
     )
 
 

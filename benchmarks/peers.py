@@ -137,6 +137,9 @@ RETRAIN_RULE = "the winner's validated epochs, no early stopping"
 # Added to the rule of a search whose winner has a plateau schedule, since 2026-11-28: before,
 # its retrain watched the validation split it trains on (benchmarks/plateau_replay.py).
 PLATEAU_REPLAYED = ", the plateau's rates replayed from its trial"
+# Added to the rule of a search whose winner diverged on retraining, since 2026-11-28: before,
+# its final model was that diverged one (a NaN test metric); now the next trial's config.
+DIVERGED_PASSED_OVER = ", a winner that diverged on retraining passed over"
 RETRAIN_RULE_BEFORE_2E8F1F8 = "max_epochs, the config's early stopping on the validation split"
 # What automl_nn's searches ran with before the benchmark recorded it: val_loss for regression
 # (it ranked Huber-trained trials by their smaller Huber loss) and every trial validated on the
@@ -494,7 +497,12 @@ def run_automl_nn(tool: str, data: Any, budget: float, seed: int, storage: str) 
     settings = {
         "metric": result.metric,
         "cv_folds": result.cv_folds,
-        "retrain": retrain_rule(result.cv_folds, data, result.best_config),
+        "retrain": retrain_rule(
+            result.cv_folds,
+            data,
+            result.best_config,
+            passed_over=result.final_trial_ids != [result.best_trial_id],
+        ),
         "tie_break": result.tie_break,
         "space": default_space_digest(data),
         **searcher_settings(tool),
@@ -1019,9 +1027,15 @@ def _left_out_lines(by_reason: dict[str, list[str]]) -> list[str]:
     ]
 
 
-def retrain_rule(cv_folds: int | None, data: Any, winner: dict[str, Any] | None = None) -> str:
+def retrain_rule(
+    cv_folds: int | None,
+    data: Any,
+    winner: dict[str, Any] | None = None,
+    passed_over: bool = False,
+) -> str:
     """How ``retrain_best()`` trains a search's ``winner`` (its config): its epochs, its seeds
-    (since 2026-11-27) and, for a plateau schedule, its trial's rates (since 2026-11-28).
+    (since 2026-11-27) and, for a plateau schedule, its trial's rates (since 2026-11-28);
+    ``passed_over``: the winner diverged on retraining and the next trial's config was taken.
 
     Example:
         >>> from automl_nn import load_dataset
@@ -1041,6 +1055,7 @@ def retrain_rule(cv_folds: int | None, data: Any, winner: dict[str, Any] | None 
         RETRAIN_RULE
         + (f", the mean of {seeds} seeds" if seeds > 1 else "")
         + (PLATEAU_REPLAYED if plateau else "")
+        + (DIVERGED_PASSED_OVER if passed_over else "")
     )
 
 
@@ -1082,11 +1097,21 @@ def settings_today(run: dict[str, Any]) -> dict[str, Any]:
     return {
         "metric": default_metric(task),
         "cv_folds": cv_folds,
-        "retrain": retrain_rule(cv_folds, data, run.get("best_config")),
+        "retrain": retrain_rule(
+            cv_folds, data, run.get("best_config"), passed_over=winner_passed_over(run)
+        ),
         "tie_break": tie_break_for(cv_folds, task),
         "space": _stored_space_digest(run["dataset"]),
         **searcher_settings(run["tool"]),
     }
+
+
+def winner_passed_over(run: dict[str, Any]) -> bool:
+    """Whether today's ``retrain_best`` passes over that search's winner: its retrained model
+    diverged (a NaN test metric, stored before it did) or was passed over already."""
+    recorded = run.get("search_settings", {}).get("retrain", "")
+    test = run.get("test")
+    return DIVERGED_PASSED_OVER in recorded or (test is not None and not math.isfinite(test))
 
 
 @functools.cache

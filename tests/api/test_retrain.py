@@ -209,6 +209,7 @@ def test_top_k_averages_the_top_trials_configs_each_trained_for_its_own_epochs(t
     result = searched(best_trial_epochs=3, tmp_path=tmp_path)
     final = result.retrain_best(top_k=2, seeds=1)
     assert isinstance(final.model, ConfigEnsemble) and ensemble_size(final) == (2, 1)
+    assert result.final_trial_ids == ["best", "other"]
     for member, config, epochs in zip(
         final.members, (BEST_CONFIG, OTHER_CONFIG), (3, MAX_EPOCHS), strict=True
     ):
@@ -267,3 +268,31 @@ def test_an_ensemble_of_configs_exports_without_warnings_and_loads_back(tmp_path
     summary = json.loads((folder / "config.json").read_text())
     assert summary["seeds"] == 2
     assert [config["loss"]["name"] for config in summary["configs"]] == ["cross_entropy", "hinge"]
+
+
+# Trains in a trial by luck at most: a rate this high without clipping makes the loss infinite.
+DIVERGING_CONFIG = {
+    "model": {"family": "mlp", "depth": 1, "width": 16},
+    "optimizer": {"name": "sgd", "lr": 1e12},
+    "training": {"batch_size": 32},
+}
+
+
+def test_a_winner_whose_every_retrained_model_diverges_gives_way_to_the_next_trial(
+    tmp_path,
+) -> None:
+    result = searched(best_trial_epochs=2, tmp_path=tmp_path)
+    result.best_config = result.trial_configs["best"] = DIVERGING_CONFIG
+    with pytest.warns(UserWarning, match=r"trial\(s\) best .*diverged.* from trial\(s\) other"):
+        final = result.retrain_best(seeds=2)
+    assert final.config["loss"]["name"] == "hinge" and result.final_trial_ids == ["other"]
+    assert final.status == "completed" and np.isfinite(final.test_metrics["test_loss"])
+
+
+def test_when_every_top_config_diverges_on_retraining_there_is_no_final_model(tmp_path) -> None:
+    result = searched(best_trial_epochs=2, tmp_path=tmp_path)
+    result.trial_configs = {"best": DIVERGING_CONFIG, "other": DIVERGING_CONFIG}
+    result.best_config = DIVERGING_CONFIG
+    with pytest.raises(SearchError, match=r"best, other .*diverged.*grad_clip"):
+        result.retrain_best(seeds=1)
+    assert result.final is None

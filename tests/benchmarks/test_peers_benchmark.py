@@ -430,6 +430,29 @@ def test_searches_whose_plateau_winner_was_retrained_watching_are_left_out(
     assert benchmarks.peers.PLATEAU_REPLAYED in payload["left_out"][0]
 
 
+def test_searches_whose_retrained_winner_diverged_are_left_out_until_it_is_passed_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A NaN test (stored before retrain_best passed over a diverged winner) stops counting;
+    a winner passed over since, and a winner that trained, count."""
+    store = RunStore(tmp_path / "peers_runs.jsonl")
+    common = {"max_epochs": benchmarks.peers.MAX_EPOCHS, "curve": [[10.0, 0.98]]}
+    data = load_dataset("digits")
+    today = benchmarks.peers.settings_today({"tool": DEFAULT_TOOL, "dataset": "digits"})
+    passed_over = today | {"retrain": benchmarks.peers.retrain_rule(None, data, passed_over=True)}
+    stored = [(math.nan, today), (0.99, passed_over), (0.98, today)]
+    for seed, (test, settings) in enumerate(stored):
+        record = run_record(DEFAULT_TOOL, "digits", 120, seed, test, 10.0) | common
+        store.append(record | {"search_settings": settings})
+    payload = reported(store, tmp_path, monkeypatch, ["--datasets", "digits", "--budgets", "120"])
+    assert sorted(run["seed"] for run in payload["runs"]) == [1, 2]
+    (left_out,) = payload["left_out"]
+    assert left_out.startswith("default digits 120 s seed 0 (ran with")
+    ran_with, today_gives = left_out.split("today's defaults give")
+    assert benchmarks.peers.DIVERGED_PASSED_OVER not in ran_with
+    assert benchmarks.peers.DIVERGED_PASSED_OVER in today_gives
+
+
 def test_cross_validated_class_searches_stored_before_the_tie_break_are_left_out(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
