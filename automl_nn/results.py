@@ -508,7 +508,7 @@ def check_retrained(kept: Sequence[str], diverged: Sequence[str], seeds: int) ->
     warnings.warn(
         f"{what} diverged (the loss became NaN or infinite); the final model is retrained "
         f"from trial(s) {', '.join(kept)}, next on the leaderboard; {advice}",
-        stacklevel=3,
+        stacklevel=4,
     )
 
 

@@ -283,8 +283,12 @@ def test_a_winner_whose_every_retrained_model_diverges_gives_way_to_the_next_tri
 ) -> None:
     result = searched(best_trial_epochs=2, tmp_path=tmp_path)
     result.best_config = result.trial_configs["best"] = DIVERGING_CONFIG
-    with pytest.warns(UserWarning, match=r"trial\(s\) best .*diverged.* from trial\(s\) other"):
+    with pytest.warns(
+        UserWarning, match=r"trial\(s\) best .*diverged.* from trial\(s\) other"
+    ) as caught:
         final = result.retrain_best(seeds=2)
+    # The warning points at the caller's line, not at automl_nn's.
+    assert [w.filename for w in caught if "diverged" in str(w.message)] == [__file__]
     assert final.config["loss"]["name"] == "hinge" and result.final_trial_ids == ["other"]
     assert final.status == "completed" and np.isfinite(final.test_metrics["test_loss"])
 
