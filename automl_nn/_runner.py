@@ -25,7 +25,7 @@ from automl_nn.api import (
     write_search_file,
 )
 from automl_nn.errors import SearchError
-from automl_nn.results import SearchResult
+from automl_nn.results import DIVERGENCE_ADVICE, SearchResult
 from automl_nn.space import flatten_config
 from automl_nn.tracking import (
     BackgroundTracker,
@@ -165,8 +165,7 @@ def no_winner(leaderboard: pd.DataFrame, metric: str) -> tuple[str, str]:
             "no trial has a finite metric",
             f"no trial ended with a finite {metric}: {diverged} of {len(statuses)} trials "
             "diverged (their loss became NaN or infinite) and the others failed or never "
-            "finished an epoch; lower the space's learning rates or add gradient clipping "
-            "(regularization.grad_clip)",
+            f"finished an epoch; {DIVERGENCE_ADVICE}",
         )
     return (
         "no trial finished an epoch",

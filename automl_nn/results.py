@@ -40,6 +40,10 @@ FAILED_STATUSES = ("failed", "timed_out")
 TIE_BREAK_METRIC = "val_log_loss"
 # retrain_best passes over at most this many trials whose config diverged on retraining.
 MAX_DIVERGED_RETRAINS = 3
+# What a user can do about losses that became NaN or infinite (in trials or on retraining).
+DIVERGENCE_ADVICE = (
+    "lower the space's learning rates or add gradient clipping (regularization.grad_clip)"
+)
 # The leaderboard's first columns, then the metric, its best, other metrics and the config.
 LEADERBOARD_COLUMNS = ("trial_id", "trial_number", "status", "reason", "epochs", "seconds")
 
@@ -499,15 +503,15 @@ def check_retrained(kept: Sequence[str], diverged: Sequence[str], seeds: int) ->
     """
     if not diverged:
         return
-    advice = "set regularization.grad_clip or lower optimizer.lr in the space"
-    what = f"every model retrained from trial(s) {', '.join(diverged)} ({seeds} seed(s))"
+    what = (
+        f"every model retrained from trial(s) {', '.join(diverged)} ({seeds} seed(s)) "
+        "diverged (the loss became NaN or infinite)"
+    )
     if not kept:
-        raise SearchError(
-            f"{what} diverged (the loss became NaN or infinite): no final model; {advice}"
-        )
+        raise SearchError(f"{what}: no final model; {DIVERGENCE_ADVICE}")
     warnings.warn(
-        f"{what} diverged (the loss became NaN or infinite); the final model is retrained "
-        f"from trial(s) {', '.join(kept)}, next on the leaderboard; {advice}",
+        f"{what}; the final model is retrained from trial(s) {', '.join(kept)}, next on the "
+        f"leaderboard; {DIVERGENCE_ADVICE}",
         stacklevel=4,
     )
 

@@ -37,6 +37,12 @@ OTHER_CONFIG = {
     "loss": {"name": "hinge"},
     "training": {"batch_size": 16},
 }
+# A rate this high without clipping makes the loss NaN or infinite from any seed, at once.
+DIVERGING_CONFIG = {
+    "model": {"family": "mlp", "depth": 1, "width": 16},
+    "optimizer": {"name": "sgd", "lr": 1e12},
+    "training": {"batch_size": 32},
+}
 COMPARED = ("epoch", "train_loss", "val_loss", "lr")
 
 
@@ -268,14 +274,6 @@ def test_an_ensemble_of_configs_exports_without_warnings_and_loads_back(tmp_path
     summary = json.loads((folder / "config.json").read_text())
     assert summary["seeds"] == 2
     assert [config["loss"]["name"] for config in summary["configs"]] == ["cross_entropy", "hinge"]
-
-
-# A rate this high without clipping makes the loss NaN or infinite from any seed, at once.
-DIVERGING_CONFIG = {
-    "model": {"family": "mlp", "depth": 1, "width": 16},
-    "optimizer": {"name": "sgd", "lr": 1e12},
-    "training": {"batch_size": 32},
-}
 
 
 def test_a_winner_whose_every_retrained_model_diverges_gives_way_to_the_next_trial(
