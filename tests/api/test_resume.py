@@ -78,8 +78,23 @@ def start_driver(
     return driver
 
 
+def ray_state_is_whole(storage: Path) -> bool:
+    """Whether the newest Ray Tune experiment state under ``storage`` parses."""
+    states = sorted(storage.glob("*/experiment_state-*.json"), key=lambda path: path.name)
+    try:
+        return bool(states) and isinstance(json.loads(states[-1].read_text()), dict)
+    except json.JSONDecodeError:  # Ray is rewriting it right now
+        return False
+
+
 def kill_driver_after_two_trials(uri: str, experiment: str, storage: Path, tmp: Path) -> None:
     driver = start_driver(uri, experiment, storage, tmp, "optuna", "2")
+    # A kill while Ray rewrites its state leaves the file cut short, which resume refuses
+    # (tests/cli/test_resume_command.py); this test resumes from the state Ray last wrote.
+    deadline = time.monotonic() + 60
+    while not ray_state_is_whole(storage):
+        assert time.monotonic() < deadline, "Ray wrote no whole experiment state in time"
+        time.sleep(0.01)
     os.killpg(driver.pid, signal.SIGKILL)  # the driver and its local Ray, without warning
     driver.wait()
     assert completed_children(uri, experiment) < NUM_TRIALS, "the search ended before the kill"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from tests.cli.conftest import WineSearch, run_cli
@@ -46,3 +48,24 @@ def test_resume_retrains_the_top_trials_configs_asked(wine_search: WineSearch) -
     assert "Test metrics of the top 2 trials' configs, retrained on train+val" in run.out
     assert "their outputs averaged" not in run.out  # one seed each
     assert "test_accuracy" in run.out
+
+
+def test_resume_refuses_a_ray_state_cut_short_and_changes_nothing(
+    wine_search: WineSearch, tmp_path
+) -> None:
+    # A driver killed while Ray rewrote its experiment state leaves the file cut short; Ray's
+    # restore would then start the search from nothing. The copy keeps the fixture's folder whole.
+    (original,) = [p for p in (wine_search.folder / "runs").iterdir() if p.is_dir()]
+    folder = tmp_path / original.name
+    shutil.copytree(original, folder)
+    # Ray restores the newest state by name; each earlier resume of the fixture wrote one.
+    state = max(folder.glob("experiment_state-*.json"), key=lambda path: path.name)
+    state.write_text(state.read_text()[:100])
+    before = trial_ids_in_mlflow(wine_search.tracking_uri, wine_search.experiment)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(wine_search.folder)
+        run = run_cli("resume", folder, "--quiet", "--no-retrain")
+    assert run.code == 1
+    assert state.name in run.err and "unreadable" in run.err and "killed" in run.err
+    assert trial_ids_in_mlflow(wine_search.tracking_uri, wine_search.experiment) == before
+    assert len(state.read_text()) == 100  # left as it was found
