@@ -66,6 +66,7 @@ def resume_search(plan: SearchPlan, parent_run_id: str | None) -> SearchResult:
     """Restore Ray Tune's experiment from the search folder and run it to its end."""
     from ray import tune
 
+    _check_experiment_state(Path(plan.folder), parent_run_id)
     _ensure_ray(plan.ray_address)
     nodes = _check_cluster_fits(plan)
     tracker = _tracker(plan, parent_run_id=parent_run_id)
@@ -91,6 +92,33 @@ def resume_search(plan: SearchPlan, parent_run_id: str | None) -> SearchResult:
         return tuner
 
     return _run(plan, tracker, restored_tuner, nodes)
+
+
+def _check_experiment_state(folder: Path, parent_run_id: str | None) -> None:
+    """Refuse to resume from a Ray Tune experiment state that a killed driver left unreadable.
+
+    Ray rewrites the file in place; a driver killed while writing it leaves it cut short, and
+    ``Tuner.restore`` would then log an error and silently start the search from nothing.
+    """
+    from ray.tune.execution.tune_controller import TuneController
+
+    # Ray Tune restores the newest state file by name.
+    pattern = TuneController.CKPT_FILE_TMPL.format("*")
+    states = sorted(folder.glob(pattern), key=lambda state: state.name)
+    if not states:
+        return  # Tuner.restore names what is missing itself
+    newest = states[-1]
+    try:
+        json.loads(newest.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        kept = f"under the MLflow parent run {parent_run_id}" if parent_run_id else "in it"
+        raise SearchError(
+            f"cannot resume {folder}: Ray Tune's experiment state {newest.name} is unreadable "
+            f"({error}), most likely because the driver was killed while Ray was writing it. "
+            "Resuming from it would restart the search from nothing, so nothing was started "
+            f"or changed: the finished trials stay in the folder and {kept}. "
+            "Start a new search to go on."
+        ) from error
 
 
 def _tracker(plan: SearchPlan, parent_run_id: str | None) -> Tracker:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from automl_nn import __version__
-from automl_nn.errors import ConfigError, SearchError, SpaceError, one_of
+from automl_nn.errors import ConfigError, SpaceError, one_of
 from automl_nn.space import Space, load_space
 
 if TYPE_CHECKING:
@@ -652,32 +652,6 @@ def read_search_file(path: str | Path) -> tuple[SearchPlan, str | None]:
     return SearchPlan(data=data, space=space, **fields), record["mlflow_parent_run_id"]
 
 
-RAY_EXPERIMENT_STATES = "experiment_state-*.json"  # Ray Tune restores the newest by name
-
-
-def _check_experiment_state(folder: Path, parent_run_id: str | None) -> None:
-    """Refuse to resume from a Ray Tune experiment state that a killed driver left unreadable.
-
-    Ray rewrites the file in place; a driver killed while writing it leaves it cut short, and
-    ``Tuner.restore`` would then log an error and silently start the search from nothing.
-    """
-    states = sorted(folder.glob(RAY_EXPERIMENT_STATES), key=lambda state: state.name)
-    if not states:
-        return  # Tuner.restore names what is missing itself
-    newest = states[-1]
-    try:
-        json.loads(newest.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        kept = f"under the MLflow parent run {parent_run_id}" if parent_run_id else "in it"
-        raise SearchError(
-            f"cannot resume {folder}: Ray Tune's experiment state {newest.name} is unreadable "
-            f"({error}), most likely because the driver was killed while Ray was writing it. "
-            "Resuming from it would restart the search from nothing, so nothing was started "
-            f"or changed: the finished trials stay in the folder and {kept}. "
-            "Start a new search to go on."
-        ) from error
-
-
 def resume(path: str | Path, *, verbose: bool | None = None) -> SearchResult:
     """Continue a search whose driver stopped (killed, crashed, or the machine went down).
 
@@ -700,7 +674,6 @@ def resume(path: str | Path, *, verbose: bool | None = None) -> SearchResult:
         result = automl_nn.resume("automl_nn_runs/automl_nn_20261125-101500-000000")
     """
     plan, parent_run_id = read_search_file(path)
-    _check_experiment_state(Path(plan.folder), parent_run_id)
     if verbose is not None:
         plan.verbose = verbose
     if plan.tracking:
