@@ -217,7 +217,11 @@ def search(
             :meth:`SearchResult.retrain_best`) in MLflow's registry under this name, each
             version under the alias of its name (``models:/NAME@final_model``).
         searcher_options: searcher settings: ``optimizer`` for nevergrad (NGOpt by
-            default); ``sampler`` for optuna (tpe, random, cmaes, gp); ``population_size``,
+            default); ``sampler`` for optuna (tpe, random, cmaes, gp) and
+            ``stopped_trials``, how optuna tells its study of a trial the scheduler stopped
+            (``complete``, the default: that epoch's value as final, Ray's OptunaSearch's
+            way; ``pruned``: pruned at the epoch it reached, as Optuna's pruners do);
+            ``population_size``,
             ``sample_size``, ``num_bins`` for evolution; ``lr``, ``batch_size``,
             ``entropy_weight``, ``baseline_decay``, ``normalize_advantages``, ``hidden_size``,
             ``num_bins``, ``outlier_share`` for rl.

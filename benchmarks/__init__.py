@@ -10,7 +10,7 @@ from __future__ import annotations
 BENCHMARKS: tuple[str, ...] = (
     "trainer_throughput", "gpu_throughput", "overhead", "nas_mnist1d", "controller_landscape",
     "scaling", "selection", "spaces", "retrain_rule", "plateau_replay", "tie_break", "final_seeds",
-    "final_configs", "final_configs_searches", "peers", "peers_splits",
+    "final_configs", "final_configs_searches", "stopped_trials", "peers", "peers_splits",
 )  # fmt: skip
 
 __all__ = ["BENCHMARKS"]

@@ -33,6 +33,7 @@ BAD_INPUTS = [
     ("wine", TINY_SPACE, {"scheduler": "pbt", "searcher": "optuna"}, ConfigError, "scheduler"),
     ("wine", TINY_SPACE, {"searcher": "nevergrad", "searcher_options": {"optimizer": "NoSuchOpt"}}, ConfigError, "searcher_options.optimizer"),
     ("wine", TINY_SPACE, {"searcher_options": {"sampler": "magic"}}, ConfigError, "searcher_options.sampler"),
+    ("wine", TINY_SPACE, {"searcher_options": {"stopped_trials": "failed"}}, ConfigError, "searcher_options.stopped_trials"),
     ("wine", "no_such_space", {}, SpaceError, None),
     ("mnist2d", TINY_SPACE, {}, AutomlNNError, "dataset"),
     ("wine", TINY_SPACE, {"experiment": " "}, ConfigError, "experiment"),
