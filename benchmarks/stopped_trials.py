@@ -18,7 +18,7 @@ Run: ``python -m benchmarks.stopped_trials [--datasets ...] [--seeds ...] [--tri
 (``python -m benchmarks stopped_trials``: breast_cancer and digits, seeds 0-5, 48 trials;
 ``--quick``: wine, seed 0, 8 trials). A full run appends each search to
 ``results/stopped_trials_runs.jsonl`` and skips those already there. Duration here (2 cores):
-about 1.5 minutes a search on breast_cancer, 5 on digits. No wall-clock figure: trial counts
+about 1 minute a search on breast_cancer, 4 to 7 on digits. No wall-clock figure: trial counts
 are fixed, so a slower machine takes longer, not worse.
 """
 
