@@ -136,6 +136,22 @@ def machine_lines(description: dict[str, Any]) -> list[str]:
     return [f"- {key}: {value}" for key, value in description.items()]
 
 
+def summary_searches_and_machine(summary: str, searches: str, payload: dict[str, Any]) -> list[str]:
+    """The markdown lines after a runs benchmark's method: its summary table, one table row
+    per search, the duration and the machine (of a :func:`write_runs` payload)."""
+    return [
+        summary,
+        "",
+        "Each search:",
+        "",
+        searches,
+        "",
+        f"Duration: {payload['duration_s']:.0f} s. Machine:",
+        "",
+        *machine_lines(payload["machine"]),
+    ]
+
+
 def write_runs(
     name: str,
     quick: bool,

@@ -30,7 +30,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from benchmarks._report import machine_lines, markdown_table, write_runs
+from benchmarks._report import markdown_table, summary_searches_and_machine, write_runs
 from benchmarks._splits import FRESH_SPLITS, fresh_split
 from benchmarks.final_configs import (
     FINALS,
@@ -187,15 +187,7 @@ def to_markdown(payload: dict[str, Any]) -> str:
             "test metric averaged over splits (accuracy: higher is better; MSE: lower) and "
             f"(splits better / worse than `{final_name(*REFERENCE)}`).",
             "",
-            summary,
-            "",
-            "Each search:",
-            "",
-            searches,
-            "",
-            f"Duration: {payload['duration_s']:.0f} s. Machine:",
-            "",
-            *machine_lines(payload["machine"]),
+            *summary_searches_and_machine(summary, searches, payload),
         ]
     )
 

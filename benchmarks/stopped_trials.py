@@ -31,7 +31,13 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from benchmarks._report import RESULTS, RunStore, machine_lines, markdown_table, write_runs
+from benchmarks._report import (
+    RESULTS,
+    RunStore,
+    markdown_table,
+    summary_searches_and_machine,
+    write_runs,
+)
 from benchmarks.overhead import start_ray
 from benchmarks.peers import quiet_ray_tune, test_key
 
@@ -216,15 +222,7 @@ def to_markdown(payload: dict[str, Any]) -> str:
             "column counts seeds on which `pruned` is better / the same / worse, paired by "
             "seed. `finished trials`: trials ASHA did not stop.",
             "",
-            summary,
-            "",
-            "Each search:",
-            "",
-            searches,
-            "",
-            f"Duration: {payload['duration_s']:.0f} s. Machine:",
-            "",
-            *machine_lines(payload["machine"]),
+            *summary_searches_and_machine(summary, searches, payload),
         ]
     )
 
