@@ -34,6 +34,7 @@ from typing import Any
 from benchmarks._report import (
     RESULTS,
     RunStore,
+    code_version,
     markdown_table,
     summary_searches_and_machine,
     write_runs,
@@ -74,6 +75,7 @@ def one_search(dataset: str, seed: int, way: str, trials: int) -> dict[str, Any]
         "seed": seed,
         "way": way,
         "num_trials": trials,
+        "code_version": code_version(),
         "mode": result.mode,
         "metric": result.metric,
         "cv_folds": result.cv_folds,
