@@ -89,7 +89,7 @@ def test_a_diverged_trial_stays_the_worst_complete_value(stopped_trials: str) ->
     assert study_trial(searcher, "diverged").value == -math.inf
 
 
-def test_tpe_ranks_a_stopped_trial_below_every_finished_one() -> None:
+def test_under_pruned_tpe_ranks_a_stopped_trial_below_finished_ones() -> None:
     """The point of PRUNED: a high 2-epoch score no longer outranks finished trials in TPE's
     good group (Optuna splits COMPLETE trials first, then PRUNED ones by depth)."""
     from optuna.samplers._tpe.sampler import _split_trials
