@@ -104,10 +104,9 @@ def _check_experiment_state(folder: Path, parent_run_id: str | None) -> None:
 
     # Ray Tune restores the newest state file by name.
     pattern = TuneController.CKPT_FILE_TMPL.format("*")
-    states = sorted(folder.glob(pattern), key=lambda state: state.name)
-    if not states:
+    newest = max(folder.glob(pattern), key=lambda state: state.name, default=None)
+    if newest is None:
         return  # Tuner.restore names what is missing itself
-    newest = states[-1]
     try:
         json.loads(newest.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as error:

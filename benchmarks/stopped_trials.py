@@ -40,7 +40,7 @@ from benchmarks._report import (
     write_runs,
 )
 from benchmarks.overhead import start_ray
-from benchmarks.peers import quiet_ray_tune, test_key
+from benchmarks.peers import is_better, quiet_ray_tune, test_key
 
 NAME = "stopped_trials"
 RUNS = RunStore(RESULTS / f"{NAME}_runs.jsonl")  # every finished search of a full run
@@ -138,18 +138,14 @@ def _key(record: dict[str, Any]) -> tuple[str, int, str, int]:
     return record["dataset"], record["seed"], record["way"], record["num_trials"]
 
 
-def _better(value: float, than: float, mode: str) -> bool:
-    return value > than if mode == "max" else value < than
-
-
 def paired_counts(runs: Sequence[dict[str, Any]], key: str, mode: str) -> tuple[int, int, int]:
     """Seeds on which ``pruned`` is better / the same / worse than ``complete`` by ``key``."""
     by_seed: dict[int, dict[str, float]] = {}
     for record in runs:
         by_seed.setdefault(record["seed"], {})[record["way"]] = record[key]
     pairs = [(ways["pruned"], ways["complete"]) for ways in by_seed.values() if len(ways) == 2]
-    better = sum(_better(mine, theirs, mode) for mine, theirs in pairs)
-    worse = sum(_better(theirs, mine, mode) for mine, theirs in pairs)
+    better = sum(is_better(mine, theirs, mode) for mine, theirs in pairs)
+    worse = sum(is_better(theirs, mine, mode) for mine, theirs in pairs)
     return better, len(pairs) - better - worse, worse
 
 
