@@ -7,7 +7,7 @@ import time
 import uuid
 import warnings
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,8 @@ from automl_nn.tracking import (
     TrackingOutageWarning,
 )
 from tests.api.conftest import TINY_SPACE
+from tests.tracking import held_families
+from tests.tracking.held_families import hold_flag, release
 from tests.tracking.test_tracker_contract import children, history, parents
 
 if TYPE_CHECKING:
@@ -37,9 +39,11 @@ if TYPE_CHECKING:
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-# Seconds the server stays down before it comes back.
+# Seconds the server stays down at least before it comes back.
 OUTAGE_S = 3
+# Seconds the outage of a search waits for its child run, then for a call kept on disk.
 TRIAL_WAIT_S = 120
+HELD_PLUGIN = "tests.tracking.held_families"
 
 
 class FlakyTracker(NullTracker):
@@ -217,12 +221,20 @@ def test_an_outage_is_kept_on_disk_with_one_warning_and_sent_when_the_server_is_
 
 
 class Outage(threading.Thread):
-    """Takes the server down once a search's first child run exists; brings it back soon after."""
+    """An outage a search cannot outrun, however loaded the machine.
 
-    def __init__(self, server: ServerOutage, experiment: str) -> None:
+    The search's trials wait before their first epoch (:mod:`tests.tracking.held_families`).
+    Once the search's first child run exists, the server goes down and the trials are let
+    go, so every epoch is written while it is down; it comes back once the search has kept a
+    call on disk (and at least :data:`OUTAGE_S` later).
+    """
+
+    def __init__(self, server: ServerOutage, experiment: str, hold: int, storage: Path) -> None:
         super().__init__(daemon=True)
         self.server = server
         self.experiment = experiment
+        self.hold = hold
+        self.storage = storage
         self.stopped = threading.Event()
         self.errors: list[BaseException] = []
 
@@ -231,38 +243,69 @@ class Outage(threading.Thread):
             self._wait_for_a_child_run()
             self.server.down()
             self.stopped.set()
+            release(self.hold)
             time.sleep(OUTAGE_S)
+            self._wait_for_a_kept_call()
             self.server.up()
         except BaseException as error:  # told to the test, which runs in another thread
             self.errors.append(error)
+        finally:
+            release(self.hold)  # never leave the trials waiting
 
     def _wait_for_a_child_run(self) -> None:
         client = MlflowClient(self.server.uri)
+        query = "tags.`mlflow.parentRunId` != ''"
+        self._wait_until(
+            lambda: bool(
+                (found := client.get_experiment_by_name(self.experiment))
+                and client.search_runs([found.experiment_id], query, max_results=1)
+            ),
+            "a child run",
+        )
+
+    def _wait_for_a_kept_call(self) -> None:
+        self._wait_until(lambda: any(self.storage.rglob(PENDING_FILE)), f"a {PENDING_FILE}")
+
+    @staticmethod
+    def _wait_until(happened: Callable[[], bool], what: str) -> None:
         deadline = time.monotonic() + TRIAL_WAIT_S
-        while time.monotonic() < deadline:
-            found = client.get_experiment_by_name(self.experiment)
-            query = "tags.`mlflow.parentRunId` != ''"
-            if found and client.search_runs([found.experiment_id], query, max_results=1):
-                return
+        while not happened():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no {what} in {TRIAL_WAIT_S} s")
             time.sleep(0.2)
-        raise TimeoutError(f"no child run in {TRIAL_WAIT_S} s")
+
+
+@pytest.fixture
+def hold() -> Iterator[int]:
+    """A fresh hold for the trials of one search; the family and its flag are gone after."""
+    import sys
+
+    from automl_nn.models import _registry
+
+    number = uuid.uuid4().int % 10**9 + 1
+    yield number
+    hold_flag(number).unlink(missing_ok=True)
+    _registry._FAMILIES.pop(held_families.FAMILY, None)
+    sys.modules.pop(HELD_PLUGIN, None)
 
 
 @pytest.mark.integration
 @pytest.mark.usefixtures("ray_session")
 def test_a_search_goes_on_through_an_outage_and_every_epoch_reaches_mlflow_once(
-    mlflow_server_outage: ServerOutage, tmp_path: Path
+    mlflow_server_outage: ServerOutage, tmp_path: Path, hold: int
 ) -> None:
     server = mlflow_server_outage
     experiment = f"outage-search-{uuid.uuid4().hex[:8]}"
-    outage = Outage(server, experiment)
+    space = {**TINY_SPACE, "model": {"family": held_families.FAMILY, "hold": hold,
+                                     "width": {"choice": [8, 16]}}}  # fmt: skip
+    outage = Outage(server, experiment, hold, tmp_path)
     outage.start()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = search(
-            "wine", TINY_SPACE, searcher="random", scheduler="fifo", num_trials=4, max_epochs=3,
+            "wine", space, searcher="random", scheduler="fifo", num_trials=4, max_epochs=3,
             tracking_uri=server.uri, experiment=experiment, storage_path=str(tmp_path),
-            verbose=False,
+            plugins=[HELD_PLUGIN], verbose=False,
         )  # fmt: skip
     outage.join()
     assert outage.errors == [] and outage.stopped.is_set()
