@@ -29,8 +29,7 @@ from automl_nn.tracking import (
     TrackingOutageWarning,
 )
 from tests.api.conftest import TINY_SPACE
-from tests.tracking import held_families
-from tests.tracking.held_families import hold_flag, release
+from tests.tracking.hold import hold_flag, release
 from tests.tracking.test_tracker_contract import children, history, parents
 
 if TYPE_CHECKING:
@@ -43,7 +42,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 OUTAGE_S = 3
 # Seconds the outage of a search waits for its child run, then for a call kept on disk.
 TRIAL_WAIT_S = 120
+# Registers the model family whose trials wait (imported by the search, never at collection).
 HELD_PLUGIN = "tests.tracking.held_families"
+HELD_FAMILY = "held_mlp"
 
 
 class FlakyTracker(NullTracker):
@@ -223,7 +224,7 @@ def test_an_outage_is_kept_on_disk_with_one_warning_and_sent_when_the_server_is_
 class Outage(threading.Thread):
     """An outage a search cannot outrun, however loaded the machine.
 
-    The search's trials wait before their first epoch (:mod:`tests.tracking.held_families`).
+    The search's trials wait before their first epoch (:data:`HELD_PLUGIN`).
     Once the search's first child run exists, the server goes down and the trials are let
     go, so every epoch is written while it is down; it comes back once the search has kept a
     call on disk (and at least :data:`OUTAGE_S` later).
@@ -285,7 +286,7 @@ def hold() -> Iterator[int]:
     number = uuid.uuid4().int % 10**9 + 1
     yield number
     hold_flag(number).unlink(missing_ok=True)
-    _registry._FAMILIES.pop(held_families.FAMILY, None)
+    _registry._FAMILIES.pop(HELD_FAMILY, None)
     sys.modules.pop(HELD_PLUGIN, None)
 
 
@@ -296,7 +297,7 @@ def test_a_search_goes_on_through_an_outage_and_every_epoch_reaches_mlflow_once(
 ) -> None:
     server = mlflow_server_outage
     experiment = f"outage-search-{uuid.uuid4().hex[:8]}"
-    space = {**TINY_SPACE, "model": {"family": held_families.FAMILY, "hold": hold,
+    space = {**TINY_SPACE, "model": {"family": HELD_FAMILY, "hold": hold,
                                      "width": {"choice": [8, 16]}}}  # fmt: skip
     outage = Outage(server, experiment, hold, tmp_path)
     outage.start()
