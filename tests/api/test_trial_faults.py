@@ -7,6 +7,7 @@ import pytest
 from automl_nn import search
 from automl_nn.errors import SearchError
 from tests.api.conftest import parent_and_children
+from tests.plugins import forget_plugin
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("ray_session")]
 
@@ -16,13 +17,8 @@ PLUGIN = "tests.api.faulty_families"
 @pytest.fixture(autouse=True, scope="module")
 def forget_the_faulty_family():
     """The plugin registers 'faulty' in this process too; later tests must not see it."""
-    import sys
-
-    from automl_nn.models import _registry
-
     yield
-    _registry._FAMILIES.pop("faulty", None)
-    sys.modules.pop(PLUGIN, None)
+    forget_plugin(PLUGIN, "faulty")
 
 
 # One trial per fault and one healthy trial; a failed trial costs a new trial process. The

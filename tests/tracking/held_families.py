@@ -11,13 +11,11 @@ import torch
 
 from automl_nn.models import register_model_family
 from automl_nn.models._rules import positive_int
-from tests.tracking.hold import wait_for_release
-
-FAMILY = "held_mlp"
+from tests.tracking.hold import HELD_FAMILY, wait_for_release
 
 
 @register_model_family(
-    FAMILY,
+    HELD_FAMILY,
     defaults={"hold": 1, "width": 8},
     input_ranks=(1,),
     rules={"hold": positive_int, "width": positive_int},

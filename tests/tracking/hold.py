@@ -14,6 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
+# The model family of tests.tracking.held_families, whose trials wait (named here, where
+# importing it registers nothing).
+HELD_FAMILY = "held_mlp"
 # A trial that is never let go fails after this long instead of holding the search forever.
 HOLD_WAIT_S = 180.0
 

@@ -29,7 +29,8 @@ from automl_nn.tracking import (
     TrackingOutageWarning,
 )
 from tests.api.conftest import TINY_SPACE
-from tests.tracking.hold import hold_flag, release
+from tests.plugins import forget_plugin
+from tests.tracking.hold import HELD_FAMILY, hold_flag, release
 from tests.tracking.test_tracker_contract import children, history, parents
 
 if TYPE_CHECKING:
@@ -44,7 +45,6 @@ OUTAGE_S = 3
 TRIAL_WAIT_S = 120
 # Registers the model family whose trials wait (imported by the search, never at collection).
 HELD_PLUGIN = "tests.tracking.held_families"
-HELD_FAMILY = "held_mlp"
 
 
 class FlakyTracker(NullTracker):
@@ -265,7 +265,8 @@ class Outage(threading.Thread):
         )
 
     def _wait_for_a_kept_call(self) -> None:
-        self._wait_until(lambda: any(self.storage.rglob(PENDING_FILE)), f"a {PENDING_FILE}")
+        kept = f"*/{PENDING_FILE}"  # in the search's folder, one level under the storage
+        self._wait_until(lambda: any(self.storage.glob(kept)), f"a {PENDING_FILE}")
 
     @staticmethod
     def _wait_until(happened: Callable[[], bool], what: str) -> None:
@@ -279,15 +280,10 @@ class Outage(threading.Thread):
 @pytest.fixture
 def hold() -> Iterator[int]:
     """A fresh hold for the trials of one search; the family and its flag are gone after."""
-    import sys
-
-    from automl_nn.models import _registry
-
     number = uuid.uuid4().int % 10**9 + 1
     yield number
     hold_flag(number).unlink(missing_ok=True)
-    _registry._FAMILIES.pop(HELD_FAMILY, None)
-    sys.modules.pop(HELD_PLUGIN, None)
+    forget_plugin(HELD_PLUGIN, HELD_FAMILY)
 
 
 @pytest.mark.integration
