@@ -164,8 +164,10 @@ def _run(plan: SearchPlan, tracker: Tracker, make_tuner: Any, nodes: int) -> Sea
         if result.every_trial_failed():
             tracker.set_search_tags({"automl_nn.outcome": "every trial failed"})
             raise SearchError(
-                f"every trial of the search failed; see the child runs' automl_nn.reason tags "
-                f"in MLflow run {tracker.parent_run_id} and the search folder {plan.folder}"
+                f"every trial of the search failed: "
+                f"{why_every_trial_failed(result.leaderboard, plan.trial_timeout_s)}; see the "
+                f"child runs' automl_nn.reason tags in MLflow run {tracker.parent_run_id} and "
+                f"the search folder {plan.folder}"
             )
         if result.best_trial_id is None:
             outcome, advice = no_winner(result.leaderboard, plan.metric)
@@ -177,6 +179,28 @@ def _run(plan: SearchPlan, tracker: Tracker, make_tuner: Any, nodes: int) -> Sea
         raise
     tracker.close_search("FINISHED")
     return result
+
+
+def why_every_trial_failed(leaderboard: pd.DataFrame, trial_timeout_s: float | None) -> str:
+    """How many trials raised and how many ran out of time, and what to change for the latter.
+
+    Trials that all ran past ``trial_timeout_s`` broke nothing: the limit is too short for
+    them, which the error says itself rather than leave it to the child runs' tags.
+
+    Example:
+        >>> board = pd.DataFrame({"status": ["timed_out", "failed", "timed_out"]})
+        >>> print(why_every_trial_failed(board, 1.5))
+        1 of 3 trials raised an error, 2 of 3 trials ran past trial_timeout_s (1.5 s: raise ...
+    """
+    statuses = leaderboard.get("status", pd.Series(dtype=str))
+    counts = {status: int((statuses == status).sum()) for status in ("failed", "timed_out")}
+    limit = f"trial_timeout_s ({trial_timeout_s} s: raise it, or make the trials smaller)"
+    what = {"failed": "raised an error", "timed_out": f"ran past {limit}"}
+    return ", ".join(
+        f"{count} of {len(statuses)} trials {what[status]}"
+        for status, count in counts.items()
+        if count
+    )
 
 
 def no_winner(leaderboard: pd.DataFrame, metric: str) -> tuple[str, str]:

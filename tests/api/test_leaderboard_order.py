@@ -70,3 +70,15 @@ def test_a_search_without_a_winner_says_whether_its_trials_diverged_or_ran_out()
     outcome, advice = no_winner(pd.DataFrame({"status": ["stopped_early"]}), "val_mse")
     assert outcome == "no trial finished an epoch" and "time_budget_s" in advice
     assert no_winner(pd.DataFrame(), "val_mse")[0] == "no trial finished an epoch"
+
+
+def test_a_search_whose_every_trial_failed_counts_errors_and_timeouts_and_names_the_limit() -> None:
+    from automl_nn._runner import why_every_trial_failed
+
+    both = pd.DataFrame({"status": ["timed_out", "failed", "timed_out"]})
+    assert why_every_trial_failed(both, 2.5) == (
+        "1 of 3 trials raised an error, 2 of 3 trials ran past trial_timeout_s "
+        "(2.5 s: raise it, or make the trials smaller)"
+    )
+    raised = pd.DataFrame({"status": ["failed", "failed"]})
+    assert why_every_trial_failed(raised, None) == "2 of 2 trials raised an error"
