@@ -25,7 +25,7 @@ from automl_nn.api import (
     write_search_file,
 )
 from automl_nn.errors import SearchError
-from automl_nn.results import DIVERGENCE_ADVICE, SearchResult
+from automl_nn.results import DIVERGENCE_ADVICE, FAILED_STATUSES, SearchResult
 from automl_nn.space import flatten_config
 from automl_nn.tracking import (
     BackgroundTracker,
@@ -193,9 +193,9 @@ def why_every_trial_failed(leaderboard: pd.DataFrame, trial_timeout_s: float | N
         1 of 3 trials raised an error, 2 of 3 trials ran past trial_timeout_s (1.5 s: raise ...
     """
     statuses = leaderboard.get("status", pd.Series(dtype=str))
-    counts = {status: int((statuses == status).sum()) for status in ("failed", "timed_out")}
     limit = f"trial_timeout_s ({trial_timeout_s} s: raise it, or make the trials smaller)"
     what = {"failed": "raised an error", "timed_out": f"ran past {limit}"}
+    counts = {status: int((statuses == status).sum()) for status in FAILED_STATUSES}
     return ", ".join(
         f"{count} of {len(statuses)} trials {what[status]}"
         for status, count in counts.items()
