@@ -842,8 +842,27 @@ def target_c(rows: Sequence[dict[str, Any]]) -> Verdict:
 # -- the plots -------------------------------------------------------------------------
 
 
+def shown_range(medians: Sequence[float], target: float) -> tuple[float, float]:
+    """The y-limits of a plot: the tools' median curves and the target, padded by 5 %.
+
+    A seed whose first trial scored far below the rest (a 0.1-accuracy first trial on
+    digits) would otherwise stretch the axis until the medians are one flat line; its thin
+    curve leaves the plot instead.
+
+    >>> shown_range([0.96, math.nan, 0.99], 0.98)
+    (0.9585, 0.9915)
+    """
+    values = [v for v in (*medians, target) if math.isfinite(v)]
+    low, high = min(values), max(values)
+    pad = 0.05 * (high - low) or 0.01 * abs(high) or 0.01
+    return round(low - pad, 10), round(high + pad, 10)
+
+
 def plot_dataset(runs: Sequence[dict[str, Any]], dataset: str, tools: Sequence[str]) -> str:
-    """Best-so-far against seconds, one panel per budget, one colour per tool; the PNG's path."""
+    """Best-so-far against seconds, one panel per budget, one colour per tool; the PNG's path.
+
+    The panels share the y-axis, limited to the median curves (see ``shown_range``).
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -852,8 +871,11 @@ def plot_dataset(runs: Sequence[dict[str, Any]], dataset: str, tools: Sequence[s
 
     mine = [r for r in runs if r["dataset"] == dataset]
     budgets = sorted({r["budget_s"] for r in mine})
-    figure, axes = plt.subplots(1, len(budgets), figsize=(6 * len(budgets), 4.5), squeeze=False)
+    figure, axes = plt.subplots(
+        1, len(budgets), figsize=(6 * len(budgets), 4.5), squeeze=False, sharey=True
+    )
     colours = plt.get_cmap("tab20")
+    medians: list[float] = []
     for axis, budget in zip(axes[0], budgets, strict=True):
         # Calls end a few seconds past the budget (see the docstring): show their last trials.
         end = max([budget, *(r["elapsed_s"] for r in mine if r["budget_s"] == budget)])
@@ -866,13 +888,16 @@ def plot_dataset(runs: Sequence[dict[str, Any]], dataset: str, tools: Sequence[s
             colour = colours((2 * index) % 20 + (2 * index) // 20)  # the dark shades first
             for seed_values in values:
                 axis.plot(grid, seed_values, color=colour, alpha=0.25, linewidth=0.8)
-            axis.plot(grid, np.median(values, axis=0), color=colour, label=tool, linewidth=1.8)
+            median = np.median(values, axis=0)
+            medians.extend(median.tolist())
+            axis.plot(grid, median, color=colour, label=tool, linewidth=1.8)
         axis.axhline(TARGETS[dataset], color="black", linestyle="--", linewidth=0.8)
         axis.axvline(budget, color="grey", linestyle=":", linewidth=0.8)
         axis.set_title(f"{dataset}, {budget:g} s")
         axis.set_xlim(0.0, end)
         axis.set_xlabel("seconds since the tool's start")
         axis.grid(alpha=0.3)
+    axes[0][0].set_ylim(*shown_range(medians, TARGETS[dataset]))
     axes[0][0].set_ylabel(f"best validation {'MSE' if dataset == 'diabetes' else 'accuracy'}")
     axes[0][-1].legend(fontsize=7)
     path = RESULTS / f"{NAME}_{dataset}.png"

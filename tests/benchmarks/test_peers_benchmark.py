@@ -35,6 +35,7 @@ from benchmarks.peers import (
     parse_args,
     peer_space,
     search_choice,
+    shown_range,
     summarize,
     target_a,
     target_b,
@@ -84,6 +85,29 @@ def test_value_at_steps_and_is_nan_before_the_first_trial_ends() -> None:
     assert value_at(curve, 2.0) == 0.80
     assert value_at(curve, 4.9) == 0.80
     assert value_at(curve, 60.0) == 0.95
+
+
+def test_plotted_range_follows_the_medians_and_target_not_a_stray_seed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import matplotlib.pyplot as plt
+
+    monkeypatch.setattr(benchmarks.peers, "RESULTS", tmp_path)
+    curves = [[[1.0, 0.97], [5.0, 0.99]], [[1.0, 0.975], [4.0, 0.995]], [[1.0, 0.1], [9.0, 0.99]]]
+    runs = [
+        {"dataset": "digits", "budget_s": budget, "tool": "t", "elapsed_s": budget, "curve": c}
+        for budget in (10.0, 20.0)
+        for c in curves
+    ]
+    created: list = []
+    monkeypatch.setattr(plt, "close", created.append)  # keep the figure to read its axes
+    assert Path(benchmarks.peers.plot_dataset(runs, "digits", ["t"])).is_file()
+    (figure,) = created
+    for axis in figure.axes:  # the panels share the one range
+        low, high = axis.get_ylim()
+        assert 0.9 < low < 0.97 and 0.99 < high < 1.0  # the 0.1 seed is not in it
+    assert shown_range([2600.0, 3100.0], 2900.0) == (2575.0, 3125.0)  # MSE: the same rule
+    assert shown_range([math.nan], 0.98) == (0.9702, 0.9898)  # no curve yet: the target
 
 
 def test_best_trial_is_the_first_to_end_among_equals() -> None:
