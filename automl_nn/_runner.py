@@ -25,7 +25,12 @@ from automl_nn.api import (
     write_search_file,
 )
 from automl_nn.errors import SearchError
-from automl_nn.results import DIVERGENCE_ADVICE, FAILED_STATUSES, SearchResult
+from automl_nn.results import (
+    DIVERGENCE_ADVICE,
+    FAILED_STATUSES,
+    SearchResult,
+    trial_statuses,
+)
 from automl_nn.space import flatten_config
 from automl_nn.tracking import (
     BackgroundTracker,
@@ -192,7 +197,7 @@ def why_every_trial_failed(leaderboard: pd.DataFrame, trial_timeout_s: float | N
         >>> print(why_every_trial_failed(board, 1.5))
         1 of 3 trials raised an error, 2 of 3 trials ran past trial_timeout_s (1.5 s: raise ...
     """
-    statuses = leaderboard.get("status", pd.Series(dtype=str))
+    statuses = trial_statuses(leaderboard)
     limit = f"trial_timeout_s ({trial_timeout_s} s: raise it, or make the trials smaller)"
     what = {"failed": "raised an error", "timed_out": f"ran past {limit}"}
     counts = {status: int((statuses == status).sum()) for status in FAILED_STATUSES}
@@ -209,7 +214,7 @@ def no_winner(leaderboard: pd.DataFrame, metric: str) -> tuple[str, str]:
     Either trials diverged (their loss became NaN or infinite, so no trial holds a finite
     ``metric``) or the budget ran out before any trial finished an epoch.
     """
-    statuses = leaderboard.get("status", pd.Series(dtype=str))
+    statuses = trial_statuses(leaderboard)
     diverged = int((statuses == "diverged").sum())
     if diverged:
         return (

@@ -48,6 +48,11 @@ DIVERGENCE_ADVICE = (
 LEADERBOARD_COLUMNS = ("trial_id", "trial_number", "status", "reason", "epochs", "seconds")
 
 
+def trial_statuses(leaderboard: pd.DataFrame) -> pd.Series:
+    """The leaderboard's ``status`` column, empty when no trial ran (a board without columns)."""
+    return leaderboard.get("status", pd.Series(dtype=str))
+
+
 @dataclass
 class SearchResult:
     """What a search found, with the means to retrain, test and export the winner.
@@ -163,7 +168,7 @@ class SearchResult:
 
     def every_trial_failed(self) -> bool:
         """True when trials ran and each one failed (an error, not a budget or a scheduler)."""
-        statuses = self.leaderboard.get("status", pd.Series(dtype=str))
+        statuses = trial_statuses(self.leaderboard)
         return len(statuses) > 0 and bool(statuses.isin(FAILED_STATUSES).all())
 
     @property

@@ -100,11 +100,13 @@ def test_plotted_range_follows_the_medians_and_target_not_a_stray_seed(
         for c in curves
     ]
     created: list = []
+    close = plt.close
     monkeypatch.setattr(plt, "close", created.append)  # keep the figure to read its axes
     assert Path(benchmarks.peers.plot_dataset(runs, "digits", ["t"])).is_file()
     (figure,) = created
-    for axis in figure.axes:  # the panels share the one range
-        low, high = axis.get_ylim()
+    limits = [axis.get_ylim() for axis in figure.axes]
+    close(figure)
+    for low, high in limits:  # the panels share the one range
         assert 0.9 < low < 0.97 and 0.99 < high < 1.0  # the 0.1 seed is not in it
     assert shown_range([2600.0, 3100.0], 2900.0) == (2575.0, 3125.0)  # MSE: the same rule
     assert shown_range([math.nan], 0.98) == (0.9702, 0.9898)  # no curve yet: the target
